@@ -1,0 +1,639 @@
+"""From text to the typed tree: the only module that sees Lark.
+
+It loads ``grammar/dockerfile.lark`` once per escape character (Lark caches
+the compiled tables on disk, so start-up does not rebuild them), drives
+Lark's interactive LALR parser so that heredoc bodies can be fed in after the
+line that opens them, and turns Lark's parse tree into the nodes of
+:mod:`dfix.cst.nodes`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import re
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from dfix.cst import nodes as n
+from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_openers
+from dfix.errors import ParseError
+from dfix.shell.parse import parse_script
+
+# Real Dockerfiles are a few kilobytes; far larger text is something else.
+MAX_SIZE = 4 * 1024 * 1024
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+# A wheel carries the grammar inside the package; a checkout has it beside it.
+GRAMMAR_DIR = next(
+    (path for path in (_PACKAGE / "grammar", _PACKAGE.parent / "grammar") if path.is_dir()),
+    _PACKAGE / "grammar",
+)
+
+_LINE_END = re.compile(r"\r*\n\Z")
+_ASCII_BLANKS = " \t\v\f\r"
+_ASCII_BLANK = re.compile("[ \t\v\f\r]")
+# a quick test before BuildKit's word splitting: "<<" and then a name
+_MAYBE_HEREDOC = re.compile(r"<<-?[^<\s]")
+_HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
+_WINDOWS_IMAGE = re.compile(r"windows|servercore|nanoserver|dotnet/framework", re.I)
+_POSIX_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"))
+
+# What the user is told a terminal is, in "expected ..." messages.
+_DESCRIPTIONS = {
+    "KV_PAIR": "a NAME=value pair",
+    "NEWLINE": "the end of the line",
+    "$END": "the end of the file",
+    "HEREDOC_END": "the end of the heredoc",
+}
+
+
+class Grammar:
+    """The compiled grammar for one escape character."""
+
+    def __init__(self, escape: str) -> None:
+        text = (GRAMMAR_DIR / "dockerfile.lark").read_text(encoding="utf-8")
+        if escape == "`":
+            text += "\n" + (GRAMMAR_DIR / "backtick.lark").read_text(encoding="utf-8")
+        self.escape = escape
+        self.lark = Lark(
+            text,
+            parser="lalr",
+            lexer="contextual",
+            start=["start", "json_items", "continuation"],
+            keep_all_tokens=True,
+            maybe_placeholders=False,
+            cache=True,
+            lexer_callbacks={"KEYWORD": self._keyword_type, "KV_WORD": self._pair_type},
+        )
+        self.continuation = re.compile(self.lark.get_terminal("CONT").pattern.to_regexp())
+
+    def _keyword_type(self, token: Token) -> Token:
+        """KEYWORD tokens of known instructions get the instruction's own type."""
+        keyword = self.logical(token.value).upper()
+        if keyword in n.INSTRUCTION_CLASSES:
+            token.type = keyword
+        return token
+
+    def _pair_type(self, token: Token) -> Token:
+        """ENV, LABEL and ARG words with an "=" are KEY=value pairs."""
+        if "=" in self.logical(token.value):
+            token.type = "KV_PAIR"
+        return token
+
+    def logical(self, text: str) -> str:
+        """A token's text as BuildKit sees it: continuations removed.
+
+        A token never ends in a continuation (only END_WS does, and it is not
+        passed here), so a sentinel keeps an escape character at its end from
+        looking like one at the end of the file.
+        """
+        if self.escape not in text:
+            return text
+        return self.continuation.sub("", text + "\0")[:-1]
+
+    def parts(self, text: str, start: int, end: int) -> tuple[n.Part, ...]:
+        """``text[start:end]`` split into strings and Continuation nodes; the
+        continuations are looked for in the whole text, so that what stands
+        around the slice decides, as it does for the lexer."""
+        if self.escape not in text[start:end]:
+            return (text[start:end],) if end > start else ()
+        out: list[n.Part] = []
+        last = start
+        for match in self.continuation.finditer(text, start):
+            if match.start() >= end:
+                break
+            if match.start() > last:
+                out.append(text[last:match.start()])
+            out.append(_continuation(match.group()))
+            last = match.end()
+        if last < end:
+            out.append(text[last:end])
+        return tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
+def grammar(escape: str) -> Grammar:
+    return Grammar(escape)
+
+
+# ---------------------------------------------------------------- the driver
+
+
+def parse(text: str) -> n.Dockerfile:
+    """Parse a Dockerfile; raise ParseError where BuildKit would refuse it."""
+    if len(text) > MAX_SIZE:
+        megabytes = len(text) / (1024 * 1024)
+        raise ParseError(f"too large for a Dockerfile ({megabytes:.1f} MB; dfix reads up to {MAX_SIZE // (1024 * 1024)} MB)")
+    escape = _escape_of(text)
+    rules = grammar(escape)
+    # The tree has no reference cycles; the collector would only rescan the
+    # growing heap (a third of the time on large files).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tree = _parse_tree(rules, text)
+        return _Builder(rules, text).file(tree)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _escape_of(text: str) -> str:
+    """The escape character the directives at the top of the text choose."""
+    header = grammar("\\").lark
+    pattern = re.compile(
+        "".join(
+            "(" + header.get_terminal(name).pattern.to_regexp() + ")"
+            for name in ("DIRECTIVE_HASH", "DIRECTIVE_NAME", "DIRECTIVE_EQUALS", "DIRECTIVE_VALUE")
+        )
+    )
+    escape = "\\"
+    seen: set[str] = set()
+    for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        match = pattern.match(line.lstrip(" \t\v\f\r\xa0\x85"))
+        if not match:
+            break
+        key = match.group(2).lower()
+        if key in seen:
+            raise ParseError(f"only one {key} parser directive can be used", number, 1)
+        seen.add(key)
+        if key == "escape":
+            escape = match.group(4)
+            if escape not in ("\\", "`"):
+                raise ParseError(f"invalid escape token {escape!r} does not match ` or \\", number, 1)
+    return escape
+
+
+def _parse_tree(rules: Grammar, text: str) -> Tree:
+    interactive = rules.lark.parse_interactive(text, start="start")
+    state = interactive.lexer_thread.state
+    line: list[Token] = []
+    try:
+        for token in interactive.lexer_thread.lex(interactive.parser_state):
+            interactive.feed_token(token)
+            if token.type != "EOL":
+                line.append(token)
+                continue
+            openers = _heredocs_opened(rules, line)
+            start_line = line[0].line if line else token.line
+            line = []
+            for heredoc in _heredoc_tokens(text, state.line_ctr.char_pos, state.line_ctr.line, openers, start_line):
+                interactive.feed_token(heredoc)
+                state.line_ctr.feed(heredoc.value)
+        if _heredocs_opened(rules, line):
+            raise ParseError("unterminated heredoc", line[0].line, 1)
+        return interactive.feed_eof()
+    except UnexpectedInput as error:
+        raise _parse_error(error, text) from None
+
+
+def _heredocs_opened(rules: Grammar, line: Sequence[Token]) -> list[HeredocOpener]:
+    """The heredocs a RUN, COPY or ADD line (also after ONBUILD) opens."""
+    tokens = [token for token in line if token.type not in ("WS", "BOM")]
+    if not tokens:
+        return []
+    index = 0
+    if tokens[0].type == "ONBUILD":
+        index = next((i for i, t in enumerate(tokens) if i and t.type in n.INSTRUCTION_CLASSES), 0)
+    if tokens[index].type not in _HEREDOC_INSTRUCTIONS:
+        return []
+    if any(token.type == "JSON_ARRAY" for token in line):
+        return []
+    logical = "".join(rules.logical(token.value) for token in line[line.index(tokens[0]):])
+    if not _MAYBE_HEREDOC.search(logical):
+        return []
+    return heredoc_openers(logical)
+
+
+def _heredoc_tokens(
+    text: str, position: int, line_number: int, openers: list[HeredocOpener], start_line: int
+) -> Iterator[Token]:
+    for opener in openers:
+        body_start = position
+        while True:
+            if position >= len(text):
+                raise ParseError("unterminated heredoc", start_line, 1)
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end + 1
+            line = text[position:end]
+            if heredoc_end_matches(line, opener):
+                break
+            position = end
+        if position > body_start:
+            body = text[body_start:position]
+            yield Token("HEREDOC_BODY", body, body_start, line_number, 1)
+            line_number += body.count("\n")
+        yield Token("HEREDOC_END", line, position, line_number, 1)
+        line_number += line.count("\n")
+        position = end
+
+
+def _parse_error(error: UnexpectedInput, text: str) -> ParseError:
+    line = getattr(error, "line", 1) or 1
+    column = getattr(error, "column", 1) or 1
+    if isinstance(error, UnexpectedCharacters):
+        found = repr(text[error.pos_in_stream]) if error.pos_in_stream < len(text) else "the end"
+        expected = error.allowed or set()
+    elif isinstance(error, UnexpectedToken):
+        found = "the end of the file" if error.token.type == "$END" else repr(str(error.token))
+        expected = error.expected or set()
+    elif isinstance(error, UnexpectedEOF):
+        found = "the end of the file"
+        expected = set(error.expected or ())
+    else:
+        found, expected = "this", set()
+    wanted = sorted(_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name in expected)
+    message = f"unexpected {found}"
+    if wanted:
+        message += "; expected " + " or ".join(wanted)
+    return ParseError(message, line, column)
+
+
+# ---------------------------------------------------------------- the tree
+
+
+def _continuation(text: str) -> n.Continuation:
+    """A Continuation node from the text of a CONT token."""
+    first_end = text.find("\n") + 1 or len(text)
+    head = text[:first_end]
+    newline_at = len(head.rstrip("\r\n"))
+    skipped: list[n.Comment | n.BlankLine] = []
+    position = first_end
+    while position < len(text):
+        end = text.find("\n", position) + 1 or len(text)
+        skipped.append(_skipped_line(text[position:end]))
+        position = end
+    return n.Continuation(head[0], head[1:newline_at], head[newline_at:], tuple(skipped))
+
+
+def _skipped_line(line: str) -> n.Comment | n.BlankLine:
+    body = line.rstrip("\r\n")
+    newline = line[len(body):]
+    stripped = body.lstrip(" \t\v\f\r")
+    if stripped.startswith("#"):
+        return n.Comment(body[: len(body) - len(stripped)], stripped, newline)
+    return n.BlankLine(n.Whitespace.of(body), newline)
+
+
+def _children(tree: Tree) -> list[Token | Tree]:
+    """The tokens and the sub-trees that stand for one element, in order."""
+    out: list[Token | Tree] = []
+    for child in tree.children:
+        if isinstance(child, Tree) and child.data in ("flags", "command", "paths", "pairs", "arg_item"):
+            out.extend(_children(child))
+        else:
+            out.append(child)
+    return out
+
+
+class _Elements:
+    """A cursor over the elements of an instruction; each element gets the
+    whitespace that stood before it."""
+
+    def __init__(self, builder: _Builder, items: list[Token | Tree]) -> None:
+        self.builder = builder
+        self.items = items
+        self.index = 0
+
+    def peek(self, ahead: int = 0) -> str | None:
+        if self.index + ahead >= len(self.items):
+            return None
+        item = self.items[self.index + ahead]
+        return item.type if isinstance(item, Token) else item.data
+
+    def next(self) -> Token | Tree:
+        item = self.items[self.index]
+        self.index += 1
+        return item
+
+    def space(self) -> n.Whitespace:
+        if self.peek() in ("WS", "SP", "JSON_WS"):
+            return n.Whitespace(self.builder.parts(self.next()))
+        return n.Whitespace()
+
+
+class _Builder:
+    def __init__(self, rules: Grammar, text: str) -> None:
+        self.rules = rules
+        self.text = text
+        self.offset = 0  # where the text of a sub-parse starts in the file
+        self.shell: list[str] | None = None  # the SHELL of the current stage
+        self.windows = False
+        self.global_args: dict[str, str] = {}  # ARG defaults before the first FROM
+        self.stage_started = False
+
+    def parts(self, token: Token) -> tuple[n.Part, ...]:
+        start = self.offset + token.start_pos
+        return self.rules.parts(self.text, start, start + len(token.value))
+
+    # -- the file --
+
+    def file(self, tree: Tree) -> n.Dockerfile:
+        bom = ""
+        directives: list[n.Directive] = []
+        body: list[n.Line] = []
+        for child in tree.children:
+            if isinstance(child, Token):
+                bom = str(child)
+            elif child.data in ("directive", "last_directive"):
+                directives.append(self.directive(child))
+            elif child.data in ("line", "last_line"):
+                body.append(self.line(child.children[0]))
+            else:
+                body.append(self.line(child))
+        if not any(isinstance(line, n.Instruction) for line in body):
+            raise ParseError("file with no instructions", self.text.count("\n") + 1, 1)
+        return n.Dockerfile(bom, tuple(directives), tuple(body))
+
+    def directive(self, tree: Tree) -> n.Directive:
+        children = list(tree.children)
+        indent = n.Whitespace(self.parts(children.pop(0))) if _is(children[0], "WS") else n.Whitespace()
+        trailing, newline = self.line_end(children[4] if len(children) > 4 else None)
+        hash_, name, equals, value = (str(token) for token in children[:4])
+        return n.Directive(indent, hash_, name, equals, value, trailing, newline)
+
+    def line(self, tree: Tree) -> n.Line:
+        children = list(tree.children)
+        indent = children.pop(0) if _is(children[0], "WS") else None
+        trailing, newline = self.line_end(children.pop() if children and _is(children[-1], "EOL", "END_WS") else None) if tree.data != "instruction_line" else (n.Whitespace(), "")
+        if tree.data == "blank_line":
+            return n.BlankLine(trailing, newline)
+        if tree.data == "comment_line":
+            return n.Comment(str(indent or ""), str(children[0]) + trailing.code, newline)
+        instruction_tree = children.pop(0)
+        if children and _is(children[0], "EOL", "END_WS"):
+            trailing, newline = self.line_end(children.pop(0))
+        heredocs = []
+        for heredoc in children:
+            tokens = {token.type: str(token) for token in heredoc.children}
+            heredocs.append(n.Heredoc(tokens.get("HEREDOC_BODY", ""), tokens["HEREDOC_END"]))
+        first = indent or _first_token(instruction_tree)
+        instruction = self.instruction(
+            instruction_tree,
+            indent=n.Whitespace(self.parts(indent) if indent else ()),
+            trailing=trailing,
+            newline=newline,
+            heredocs=tuple(heredocs),
+            start_line=first.line,
+            end_line=self.last_line(first, tree),
+        )
+        self.check(instruction, first.line)
+        return instruction
+
+    def last_line(self, first: Token, tree: Tree) -> int:
+        """BuildKit's end line: the last line it read for the instruction, so
+        the heredoc end line, or the last line of the instruction with the
+        lines its continuations skipped."""
+        last = tree.children[-1]
+        while isinstance(last, Tree):  # the instruction, or a heredoc
+            last = last.children[-1]
+        if last.type == "EOL":
+            end = last.start_pos
+        else:
+            end = last.start_pos + len(last.value)
+        newlines = self.text.count("\n", first.start_pos, end)
+        return first.line + newlines - (1 if self.text.endswith("\n", 0, end) and newlines else 0)
+
+    def line_end(self, token: Token | None) -> tuple[n.Whitespace, str]:
+        """The blanks before a line end, and the line end itself."""
+        if token is None:
+            return n.Whitespace(), ""
+        text = str(token)
+        blanks = text if token.type == "END_WS" else text.rstrip("\r\n")
+        start = token.start_pos
+        return n.Whitespace(self.rules.parts(self.text, start, start + len(blanks))), text[len(blanks):]
+
+    # -- instructions --
+
+    def instruction(self, tree: Tree, **line: object) -> n.Instruction:
+        elements = _Elements(self, _children(tree))
+        keyword = elements.next()
+        cls = n.INSTRUCTION_CLASSES.get(keyword.type, n.Unknown)
+        flags = []
+        while elements.peek() == "WS" and elements.peek(1) == "FLAG":
+            space = elements.space()
+            flags.append(n.Flag(space, self.parts(elements.next())))
+        arguments = getattr(self, "_" + cls.__name__.lower(), self._text)(elements)
+        if elements.peek() is not None:  # pragma: no cover - the grammar allows nothing else
+            raise AssertionError(f"unexpected {elements.peek()} in {tree.data}")
+        return cls(keyword_text=n.Fragment(self.parts(keyword)), flags=tuple(flags), **arguments, **line)
+
+    def _words(self, elements: _Elements) -> tuple[n.Word, ...]:
+        words = []
+        while elements.peek() in ("WS", "SP") and elements.peek(1) == "WORD":
+            space = elements.space()
+            words.append(n.Word(space, self.parts(elements.next())))
+        return tuple(words)
+
+    def _from(self, elements: _Elements) -> dict:
+        words = self._words(elements)
+        image = self.expand(words[0].value) if words else ""
+        self.windows = self.rules.escape == "`" or bool(_WINDOWS_IMAGE.search(image))
+        self.shell = None
+        self.stage_started = True
+        return {"args": words}
+
+    def _expose(self, elements: _Elements) -> dict:
+        return {"args": self._words(elements)}
+
+    def _command(self, elements: _Elements) -> n.Command | None:
+        if elements.peek() != "WS":
+            return None
+        space = elements.space()
+        item = elements.next()
+        if isinstance(item, Tree):
+            return self.json_array(item, space)
+        _check_json(self.rules.logical(str(item)), item.line)
+        return n.ShellForm(space, parse_script(self.parts(item), posix=self.posix()))
+
+    def _run(self, elements: _Elements) -> dict:
+        return {"body": self._command(elements)}
+
+    _cmd = _entrypoint = _run
+
+    def _shell(self, elements: _Elements) -> dict:
+        body = self._command(elements)
+        if isinstance(body, n.JsonArray):
+            self.shell = list(body.values)
+        return {"body": body}
+
+    def _healthcheck(self, elements: _Elements) -> dict:
+        if elements.peek() != "WS":
+            return {}
+        space = elements.space()
+        kind = n.Word(space, self.parts(elements.next()))
+        return {"kind": kind, "body": self._command(elements)}
+
+    def _copy(self, elements: _Elements) -> dict:
+        if elements.peek(1) == "json_array":
+            space = elements.space()
+            return {"args": self.json_array(elements.next(), space)}
+        return {"args": self._words(elements)}
+
+    _add = _volume = _copy
+
+    def _env(self, elements: _Elements) -> dict:
+        pairs: list[n.KeyValue | n.LegacyKeyValue] = []
+        while elements.peek(1) in ("KV_PAIR", "KV_WORD"):
+            space = elements.space()
+            token = elements.next()
+            if token.type == "KV_WORD":  # BuildKit wants an "=" once the first word had one
+                word = self.rules.logical(token.value)
+                message = f"Syntax error - can't find = in {word!r}. Must be of the form: name=value"
+                raise ParseError(message, token.line, token.column)
+            pairs.append(self.pair(token, space))
+        if elements.peek(1) == "legacy_pair":
+            space = elements.space()
+            pairs.append(self.legacy_pair(elements.next(), space))
+        return {"pairs": tuple(pairs)}
+
+    def legacy_pair(self, tree: Tree, space: n.Whitespace) -> n.LegacyKeyValue:
+        """``KEY value``: BuildKit took the first word for a key because it has
+        no "=" (reading quotes), then splits the key off at the first ASCII
+        blank (not reading quotes), so ``ENV "a b" c`` has the key '"a'."""
+        first, last = tree.children[0], tree.children[-1]
+        parts = self.rules.parts(self.text, first.start_pos, last.start_pos + len(last.value))
+        key: list[n.Part] = []
+        separator: list[n.Part] = []
+        value: list[n.Part] = []
+        stage = key
+        for part in parts:
+            if isinstance(part, n.Continuation):
+                stage.append(part)
+                continue
+            while part:
+                if stage is key:
+                    blank = _ASCII_BLANK.search(part)
+                    cut = blank.start() if blank else len(part)
+                    if cut:
+                        key.append(part[:cut])
+                    part = part[cut:]
+                    stage = separator if blank else key
+                elif stage is separator:
+                    rest = part.lstrip(_ASCII_BLANKS)
+                    if len(rest) < len(part):
+                        separator.append(part[: len(part) - len(rest)])
+                    part = rest
+                    stage = value if rest else separator
+                else:
+                    value.append(part)
+                    part = ""
+        return n.LegacyKeyValue(space, n.Fragment(tuple(key)), n.Whitespace(tuple(separator)), n.Fragment(tuple(value)))
+
+    _label = _env
+
+    def _arg(self, elements: _Elements) -> dict:
+        args = []
+        while elements.peek(1) in ("KV_PAIR", "KV_WORD"):
+            space = elements.space()
+            args.append(self.pair(elements.next(), space))
+        if not self.stage_started:
+            for arg in args:
+                self.global_args[arg.key.value] = arg.value.value
+        return {"args": tuple(args)}
+
+    def _onbuild(self, elements: _Elements) -> dict:
+        if elements.peek() != "WS":
+            return {}
+        space = elements.space()
+        return {"inner": self.instruction(elements.next(), indent=space, newline="")}
+
+    def _text(self, elements: _Elements) -> dict:
+        if elements.peek() != "WS":
+            return {}
+        space = elements.space()
+        return {"value": n.Text(space, self.parts(elements.next()))}
+
+    # -- parts --
+
+    def pair(self, token: Token, space: n.Whitespace) -> n.KeyValue:
+        """``key=value``, split where BuildKit splits it: at the first "=",
+        inside quotes or not; a word without "=" is a key alone."""
+        parts = self.parts(token)
+        for index, part in enumerate(parts):
+            if isinstance(part, str) and "=" in part:
+                key, _, value = part.partition("=")
+                key_parts = (*parts[:index], key) if key else parts[:index]
+                value_parts = (value, *parts[index + 1:]) if value else parts[index + 1:]
+                return n.KeyValue(space, n.Fragment(key_parts), "=", n.Fragment(value_parts))
+        return n.KeyValue(space, n.Fragment(parts), "", n.Fragment())
+
+    def json_array(self, tree: Tree, space: n.Whitespace) -> n.JsonArray:
+        items = _Elements(self, list(tree.children))
+        token = items.next()
+        ignored = None
+        if items.peek() is not None:
+            after = items.space()
+            ignored = n.Text(after, self.parts(items.next()))
+        inner = self.rules.lark.parse(str(token), start="json_items")
+        self.offset = token.start_pos
+        pieces = _Elements(self, list(inner.children))
+        pieces.next()  # "["
+        before = pieces.space()
+        elements: list[n.JsonString] = []
+        while pieces.peek() == "JSON_STRING":
+            string = self.parts(pieces.next())
+            after_string = pieces.space()
+            comma = str(pieces.next()) if pieces.peek() == "COMMA" else ""
+            elements.append(n.JsonString(before, string, after_string, comma))
+            before = pieces.space()
+        self.offset = 0
+        return n.JsonArray(space, "[", tuple(elements), n.Whitespace() if elements else before, "]", ignored)
+
+    # -- context the shell layer needs --
+
+    def posix(self) -> bool:
+        """Whether RUN and CMD bodies of the current stage are POSIX shell."""
+        if self.shell:
+            return Path(self.shell[0].replace("\\", "/")).name.lower().removesuffix(".exe") in _POSIX_SHELLS
+        return not self.windows
+
+    def expand(self, image: str) -> str:
+        return re.sub(
+            r"\$\{?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}?",
+            lambda match: self.global_args.get(match.group(1), match.group()),
+            image,
+        )
+
+    # -- what BuildKit refuses --
+
+    def check(self, instruction: n.Instruction, line: int) -> None:
+        inner = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+        if isinstance(inner, (n.Env, n.Label)):
+            for pair in inner.pairs:
+                if isinstance(pair, n.LegacyKeyValue) and not pair.value.parts:
+                    raise ParseError(f"{inner.keyword} must have two arguments", line, 1)
+        if isinstance(inner, (n.Copy, n.Add, n.Volume)) and not isinstance(inner.args, n.JsonArray):
+            _check_json(" ".join(word.value for word in inner.args), line)
+
+
+def _check_json(text: str, line: int) -> None:
+    """BuildKit refuses a JSON array that holds anything but strings."""
+    if not text.startswith("["):
+        return
+    try:
+        value, _ = json.JSONDecoder(parse_constant=_not_json).raw_decode(text)
+    except ValueError:
+        return
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ParseError("when using JSON array syntax, arrays must be comprised of strings only", line, 1)
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(name)
+
+
+def _is(item: Token | Tree, *kinds: str) -> bool:
+    return isinstance(item, Token) and item.type in kinds
+
+
+def _first_token(tree: Tree) -> Token:
+    for token in tree.scan_values(lambda value: isinstance(value, Token)):
+        return token
+    raise AssertionError("empty instruction")
+
