@@ -1,0 +1,302 @@
+"""The lossless syntax tree of a shell command line (RUN, CMD, ENTRYPOINT bodies).
+
+Like the Dockerfile tree, every node prints the exact text it was read from
+(``node.code``) and owns the whitespace before it. Dockerfile continuations
+(the escape character at the end of a line, with the comment lines it skips)
+can stand anywhere: in the whitespace between two tokens, or inside a word,
+where they are parts of the word.
+
+The shape follows the shell grammar: a :class:`CommandList` of pipelines
+joined by ``&&``, ``||``, ``;``, ``&`` or newlines; a :class:`Pipeline` of
+commands joined by ``|``; a command is a :class:`SimpleCommand` (words and
+redirections) or a :class:`Compound` (subshell, ``{ }`` group, if, for, while,
+until, case, function, ``[[ ]]``), whose parts include nested command lists.
+What dfix does not read (arithmetic ``(( ))``, or a line it cannot parse)
+is an :class:`Opaque` node: it prints as read and rules leave it alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+from dfix.cst.nodes import Continuation, Node, Whitespace, _value_of
+from dfix.cst.visit import walk
+
+_NO_SPACE = Whitespace()
+_SPACE = Whitespace((" ",))
+
+
+def _no_space() -> Whitespace:
+    return _NO_SPACE
+
+
+def _one_space() -> Whitespace:
+    return _SPACE
+
+
+def _not_printed(default: str) -> str:
+    return field(default=default, metadata={"printed": False})
+
+
+# ---------------------------------------------------------------- words
+
+Text = Union[str, Continuation]
+
+
+@dataclass(frozen=True)
+class SingleQuoted(Node):
+    """``'...'``, quotes included in ``parts``."""
+
+    parts: tuple[Text, ...] = ("''",)
+
+
+@dataclass(frozen=True)
+class Expansion(Node):
+    """``$VAR``, ``${...}``, ``$(...)``, backticks, ``$((...))``, ``$'...'``, ``<(...)``."""
+
+    parts: tuple[Text, ...] = ("$",)
+
+
+@dataclass(frozen=True)
+class DoubleQuoted(Node):
+    """``"..."``, quotes included; expansions inside are :class:`Expansion` nodes."""
+
+    parts: tuple[Text | Expansion, ...] = ('""',)
+
+
+WordPart = Union[str, Continuation, SingleQuoted, DoubleQuoted, Expansion]
+
+_UNESCAPE = re.compile(r"\\(.)", re.S)
+_UNESCAPE_IN_DOUBLE_QUOTES = re.compile(r"\\([\\$\"`])")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+
+
+@dataclass(frozen=True)
+class Word(Node):
+    """A shell word: literal text, quotes, expansions, run together."""
+
+    whitespace_before: Whitespace = field(default_factory=_one_space)
+    parts: tuple[WordPart, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The word as the shell reads it, continuations removed, quotes kept."""
+        return "".join(_text_of(part) for part in self.parts)
+
+    @property
+    def value(self) -> str | None:
+        """The word after quote removal, or None if it expands anything."""
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(_UNESCAPE.sub(r"\1", part))
+            elif isinstance(part, SingleQuoted):
+                out.append(_value_of(part.parts)[1:-1])
+            elif isinstance(part, DoubleQuoted):
+                if any(isinstance(inner, Expansion) for inner in part.parts):
+                    return None
+                out.append(_UNESCAPE_IN_DOUBLE_QUOTES.sub(r"\1", _value_of(part.parts)[1:-1]))
+            elif isinstance(part, Expansion):
+                return None
+        return "".join(out)
+
+    @property
+    def is_assignment(self) -> bool:
+        """``NAME=value`` (the word may still be an argument, see SimpleCommand)."""
+        first = self.parts[0] if self.parts else ""
+        return isinstance(first, str) and _ASSIGNMENT.match(first) is not None
+
+    @classmethod
+    def of(cls, text: str, whitespace_before: str = " ") -> Word:
+        """A literal word, written as given (quote it yourself if needed)."""
+        return cls(Whitespace.of(whitespace_before), (text,))
+
+
+def _text_of(part: object) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Continuation):
+        return ""
+    return "".join(_text_of(inner) for inner in part.parts)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Operator(Node):
+    """``&&``, ``||``, ``;``, ``&``, ``|``, a newline, ``(``, ``)``, ``;;`` or ``!``."""
+
+    whitespace_before: Whitespace = field(default_factory=_one_space)
+    parts: tuple[Text, ...] = ("&&",)
+
+    @property
+    def value(self) -> str:
+        return _value_of(self.parts)
+
+    @classmethod
+    def of(cls, value: str, whitespace_before: str = " ") -> Operator:
+        return cls(Whitespace.of(whitespace_before), (value,))
+
+
+@dataclass(frozen=True)
+class Redirect(Node):
+    """``> file``, ``2>&1``, ``<<EOF``: the operator (with its fd) and its target."""
+
+    whitespace_before: Whitespace = field(default_factory=_one_space)
+    parts: tuple[Text, ...] = (">",)
+    target: Word | None = None
+
+    @property
+    def operator(self) -> str:
+        return _value_of(self.parts).lstrip("0123456789")
+
+
+@dataclass(frozen=True)
+class Comment(Node):
+    """``# ...`` to the end of the line."""
+
+    whitespace_before: Whitespace = field(default_factory=_one_space)
+    parts: tuple[Text, ...] = ("#",)
+
+
+@dataclass(frozen=True)
+class Opaque(Node):
+    """Shell text dfix does not read; printed as is, and never changed."""
+
+    whitespace_before: Whitespace = field(default_factory=_no_space)
+    parts: tuple[Text, ...] = ()
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class SimpleCommand(Node):
+    """Assignments, words and redirections, e.g. ``DEBIAN_FRONTEND=x apt-get install -y curl``."""
+
+    parts: tuple[Word | Redirect, ...] = ()
+
+    @property
+    def assignments(self) -> tuple[Word, ...]:
+        out = []
+        for part in self.parts:
+            if isinstance(part, Redirect):
+                continue
+            if not part.is_assignment:
+                break
+            out.append(part)
+        return tuple(out)
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        """The command name and its arguments (no assignments, no redirections)."""
+        words = [part for part in self.parts if isinstance(part, Word)]
+        return tuple(words[len(self.assignments):])
+
+    @property
+    def redirects(self) -> tuple[Redirect, ...]:
+        return tuple(part for part in self.parts if isinstance(part, Redirect))
+
+    @property
+    def name(self) -> str | None:
+        """The command name after quote removal (None if it expands)."""
+        words = self.words
+        return words[0].value if words else None
+
+    @property
+    def arguments(self) -> tuple[Word, ...]:
+        return self.words[1:]
+
+
+@dataclass(frozen=True)
+class Compound(Node):
+    """A compound command; ``kind`` says which, ``parts`` hold its words,
+    operators and nested :class:`CommandList` bodies in source order, then any
+    redirections.
+
+    Kinds: ``subshell`` ``( )``, ``group`` ``{ }``, ``if``, ``for``, ``select``,
+    ``while``, ``until``, ``case``, ``function``, ``test`` ``[[ ]]``.
+    """
+
+    kind: str = _not_printed("group")
+    parts: tuple[Node, ...] = ()
+
+    @property
+    def bodies(self) -> tuple[CommandList, ...]:
+        return tuple(part for part in self.parts if isinstance(part, CommandList))
+
+
+Command = Union[SimpleCommand, Compound, Opaque]
+
+
+@dataclass(frozen=True)
+class Pipeline(Node):
+    """Commands joined by ``|`` (``parts`` alternate command, operator), maybe after ``!``."""
+
+    parts: tuple[Command | Operator, ...] = ()
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return tuple(part for part in self.parts if not isinstance(part, Operator))
+
+
+@dataclass(frozen=True)
+class CommandList(Node):
+    """Pipelines joined by ``&&``, ``||``, ``;``, ``&`` and newlines.
+
+    ``parts`` alternate pipeline and operator; comments and extra newlines may
+    stand between them.
+    """
+
+    parts: tuple[Pipeline | Operator | Comment, ...] = ()
+
+    @property
+    def pipelines(self) -> tuple[Pipeline, ...]:
+        return tuple(part for part in self.parts if isinstance(part, Pipeline))
+
+
+@dataclass(frozen=True)
+class Script(Node):
+    """A whole shell command line: its command list and the blanks after it."""
+
+    body: CommandList | Opaque = field(default_factory=CommandList)
+    trailing: Whitespace = field(default_factory=_no_space)
+    #: False when the stage's shell is not a POSIX shell (cmd, PowerShell):
+    #: then the body is one Opaque node
+    posix: bool = field(default=True, metadata={"printed": False})
+
+    @property
+    def value(self) -> str:
+        """The text the shell runs, continuations removed."""
+        out: list[str] = []
+        _collect_value(self, out)
+        return "".join(out)
+
+    @property
+    def is_opaque(self) -> bool:
+        """Whether any part of the script is opaque to dfix."""
+        return any(isinstance(node, Opaque) for node in walk(self))
+
+    def commands(self) -> Iterator[SimpleCommand]:
+        """Every simple command, nested ones included, in source order."""
+        for node in walk(self):
+            if isinstance(node, SimpleCommand):
+                yield node
+
+
+def _collect_value(node: Node, out: list[str]) -> None:
+    for name in node._printed_fields():
+        value = getattr(node, name)
+        _collect_from(value, out)
+
+
+def _collect_from(value: object, out: list[str]) -> None:
+    if value is None or isinstance(value, Continuation):
+        return
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, Node):
+        _collect_value(value, out)
+    else:
+        for item in value:  # type: ignore[attr-defined]
+            _collect_from(item, out)
