@@ -1,0 +1,3 @@
+from dfix.cli import main
+
+raise SystemExit(main())
