@@ -1,9 +1,11 @@
 """From text to the typed tree: the only module that sees Lark.
 
 It loads ``grammar/dockerfile.lark`` once per escape character (Lark caches
-the compiled tables on disk, so start-up does not rebuild them), drives
-Lark's interactive LALR parser so that heredoc bodies can be fed in after the
-line that opens them, and turns Lark's parse tree into the nodes of
+the parse tables on disk, so start-up does not rebuild them), drives Lark's
+interactive LALR parser with a lexer of its own over the grammar's terminals
+(each compiled once, when first needed; Lark's contextual lexer would compile
+a large regex per parser state) so that heredoc bodies can be fed in after
+the line that opens them, and turns Lark's parse tree into the nodes of
 :mod:`dfix.cst.nodes`.
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedToken
 
 from dfix.cst import nodes as n
 from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_openers
@@ -68,22 +70,39 @@ class Grammar:
             keep_all_tokens=True,
             maybe_placeholders=False,
             cache=True,
-            lexer_callbacks={"KEYWORD": self._keyword_type, "KV_WORD": self._pair_type},
         )
         self.continuation = re.compile(self.lark.get_terminal("CONT").pattern.to_regexp())
+        self.retype = {"KEYWORD": self._keyword_type, "KV_WORD": self._pair_type}
+        self._terminals = {terminal.name: terminal for terminal in self.lark.terminals}
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._by_state: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
 
-    def _keyword_type(self, token: Token) -> Token:
+    def lexer_for(self, state: int, actions: dict) -> list[tuple[str, re.Pattern[str]]]:
+        """The terminals a parser state accepts, each compiled once, in the
+        order Lark's lexer would try them (priority, then longest)."""
+        found = self._by_state.get(state)
+        if found is None:
+            terminals = sorted(
+                (self._terminals[name] for name in actions if name in self._terminals),
+                key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+            )
+            found = self._by_state[state] = [(t.name, self._pattern(t.name)) for t in terminals]
+        return found
+
+    def _pattern(self, name: str) -> re.Pattern[str]:
+        pattern = self._patterns.get(name)
+        if pattern is None:
+            pattern = self._patterns[name] = re.compile(self._terminals[name].pattern.to_regexp())
+        return pattern
+
+    def _keyword_type(self, value: str) -> str:
         """KEYWORD tokens of known instructions get the instruction's own type."""
-        keyword = self.logical(token.value).upper()
-        if keyword in n.INSTRUCTION_CLASSES:
-            token.type = keyword
-        return token
+        keyword = self.logical(value).upper()
+        return keyword if keyword in n.INSTRUCTION_CLASSES else "KEYWORD"
 
-    def _pair_type(self, token: Token) -> Token:
+    def _pair_type(self, value: str) -> str:
         """ENV, LABEL and ARG words with an "=" are KEY=value pairs."""
-        if "=" in self.logical(token.value):
-            token.type = "KV_PAIR"
-        return token
+        return "KV_PAIR" if "=" in self.logical(value) else "KV_WORD"
 
     def logical(self, text: str) -> str:
         """A token's text as BuildKit sees it: continuations removed.
@@ -169,27 +188,56 @@ def _escape_of(text: str) -> str:
     return escape
 
 
-def _parse_tree(rules: Grammar, text: str) -> Tree:
-    interactive = rules.lark.parse_interactive(text, start="start")
-    state = interactive.lexer_thread.state
-    line: list[Token] = []
+def _parse_tree(rules: Grammar, text: str, start: str = "start") -> Tree:
+    """Lark's LALR parser, fed by a lexer that tries the terminals each
+    parser state accepts (the contextual lexer's rule), and by the heredoc
+    bodies after the line that opens them."""
+    interactive = rules.lark.parse_interactive(start=start)
+    parser = interactive.parser_state
+    states = parser.parse_conf.states
+    position, line, line_start = 0, 1, 0
+    tokens: list[Token] = []  # the current line's
+    last: Token | None = None
     try:
-        for token in interactive.lexer_thread.lex(interactive.parser_state):
-            interactive.feed_token(token)
-            if token.type != "EOL":
-                line.append(token)
+        while position < len(text):
+            lexer = rules.lexer_for(parser.position, states[parser.position])
+            for name, pattern in lexer:
+                match = pattern.match(text, position)
+                if match:
+                    break
+            else:
+                raise _unexpected(text, position, line, position - line_start + 1, lexer)
+            value = match.group()
+            kind = rules.retype[name](value) if name in rules.retype else name
+            last = Token(kind, value, position, line, position - line_start + 1)
+            interactive.feed_token(last)
+            position = match.end()
+            newlines = value.count("\n")
+            if newlines:
+                line += newlines
+                line_start = last.start_pos + value.rindex("\n") + 1
+            if kind != "EOL":
+                tokens.append(last)
                 continue
-            openers = _heredocs_opened(rules, line)
-            start_line = line[0].line if line else token.line
-            line = []
-            for heredoc in _heredoc_tokens(text, state.line_ctr.char_pos, state.line_ctr.line, openers, start_line):
+            openers = _heredocs_opened(rules, tokens)
+            first_line = tokens[0].line if tokens else last.line
+            tokens = []
+            for heredoc in _heredoc_tokens(text, position, line, openers, first_line):
                 interactive.feed_token(heredoc)
-                state.line_ctr.feed(heredoc.value)
-        if _heredocs_opened(rules, line):
-            raise ParseError("unterminated heredoc", line[0].line, 1)
-        return interactive.feed_eof()
-    except UnexpectedInput as error:
+                position += len(heredoc.value)
+                line += heredoc.value.count("\n")
+                line_start = position
+        if _heredocs_opened(rules, tokens):
+            raise ParseError("unterminated heredoc", tokens[0].line, 1)
+        return interactive.feed_eof(last)
+    except UnexpectedToken as error:
         raise _parse_error(error, text) from None
+
+
+def _unexpected(text: str, position: int, line: int, column: int, lexer: list) -> ParseError:
+    found = repr(text[position])
+    wanted = sorted({_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name, _ in lexer})
+    return ParseError(f"unexpected {found}" + ("; expected " + " or ".join(wanted) if wanted else ""), line, column)
 
 
 def _heredocs_opened(rules: Grammar, line: Sequence[Token]) -> list[HeredocOpener]:
@@ -233,25 +281,12 @@ def _heredoc_tokens(
         position = end
 
 
-def _parse_error(error: UnexpectedInput, text: str) -> ParseError:
-    line = getattr(error, "line", 1) or 1
-    column = getattr(error, "column", 1) or 1
-    if isinstance(error, UnexpectedCharacters):
-        found = repr(text[error.pos_in_stream]) if error.pos_in_stream < len(text) else "the end"
-        expected = error.allowed or set()
-    elif isinstance(error, UnexpectedToken):
-        found = "the end of the file" if error.token.type == "$END" else repr(str(error.token))
-        expected = error.expected or set()
-    elif isinstance(error, UnexpectedEOF):
-        found = "the end of the file"
-        expected = set(error.expected or ())
-    else:
-        found, expected = "this", set()
-    wanted = sorted(_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name in expected)
-    message = f"unexpected {found}"
-    if wanted:
-        message += "; expected " + " or ".join(wanted)
-    return ParseError(message, line, column)
+def _parse_error(error: UnexpectedToken, text: str) -> ParseError:
+    token = error.token
+    found = "the end of the file" if token.type == "$END" else repr(str(token))
+    wanted = sorted({_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name in error.expected or ()})
+    message = f"unexpected {found}" + ("; expected " + " or ".join(wanted) if wanted else "")
+    return ParseError(message, getattr(token, "line", 1) or 1, getattr(token, "column", 1) or 1)
 
 
 # ---------------------------------------------------------------- the tree
@@ -570,7 +605,7 @@ class _Builder:
         if items.peek() is not None:
             after = items.space()
             ignored = n.Text(after, self.parts(items.next()))
-        inner = self.rules.lark.parse(str(token), start="json_items")
+        inner = _parse_tree(self.rules, str(token), "json_items")
         self.offset = token.start_pos
         pieces = _Elements(self, list(inner.children))
         pieces.next()  # "["
