@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from dfix.cst.build import parse
 from dfix.cst.nodes import Dockerfile
 from dfix.errors import ParseError
 
-__all__ = ["Dockerfile", "ParseError", "parse"]
-__version__ = "0.1.0"
+__all__ = ["Dockerfile", "ParseError", "check", "fix", "parse"]
+__version__ = "0.2.0"
+
+
+def check(
+    text: str, *, select: Iterable[str] | str | None = None, ignore: Iterable[str] | str | None = None,
+    unsafe: bool = False,
+) -> list:
+    """The findings in a Dockerfile: ``Diagnostic`` objects with ``id``,
+    ``line``, ``column``, ``message`` and ``fix`` (its ``applicability``).
+
+    ``select`` and ``ignore`` take rule ids, names, id prefixes or ``ALL``,
+    as lists or comma-separated strings. Raises ParseError.
+    """
+    from dfix import engine, selection
+
+    rules = selection.resolve(selection.split(select) or None, selection.split(ignore))
+    return engine.check(parse(text), rules)
+
+
+def fix(
+    text: str, *, select: Iterable[str] | str | None = None, ignore: Iterable[str] | str | None = None,
+    unsafe: bool = False,
+):
+    """Fix a Dockerfile: the result has ``.code`` (the new text), ``.applied``
+    (the ids of the fixes applied, in order), ``.diagnostics`` (what remains)
+    and ``.bugs``. Safe fixes only, unless ``unsafe``. Raises ParseError."""
+    from dfix import engine, selection
+
+    rules = selection.resolve(selection.split(select) or None, selection.split(ignore))
+    return engine.fix(text, rules, unsafe=unsafe)

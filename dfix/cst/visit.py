@@ -66,3 +66,40 @@ def _transform_value(value: object, leave: Leave) -> object:
                 items.append(new)
         return tuple(items) if changed else value
     return value
+
+
+def replace_nodes(root: N, replacements: dict[int, tuple[Node, ...]]) -> N:
+    """The tree with nodes replaced, keyed by ``id()`` of the old node.
+
+    A node in a tuple field may become several nodes, or none; a node in a
+    single field becomes exactly one node, or None when the field allows it.
+    Only the nodes on the way to a replaced node are rebuilt.
+    """
+
+    def rebuild(node: Node) -> Node:
+        changes = {}
+        for name in node._printed_fields():
+            value = getattr(node, name)
+            if isinstance(value, Node):
+                new = _single(value, replacements) if id(value) in replacements else rebuild(value)
+                if new is not value:
+                    changes[name] = new
+            elif isinstance(value, tuple) and any(isinstance(item, Node) for item in value):
+                items: list[object] = []
+                for item in value:
+                    if isinstance(item, Node) and id(item) in replacements:
+                        items.extend(replacements[id(item)])
+                    else:
+                        items.append(rebuild(item) if isinstance(item, Node) else item)
+                if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
+                    changes[name] = tuple(items)
+        return node.with_changes(**changes) if changes else node
+
+    return rebuild(root)  # type: ignore[return-value]
+
+
+def _single(old: Node, replacements: dict[int, tuple[Node, ...]]) -> Node | None:
+    new = replacements[id(old)]
+    if len(new) > 1:
+        raise ValueError(f"{type(old).__name__} stands alone in its field and cannot become {len(new)} nodes")
+    return new[0] if new else None

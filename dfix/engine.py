@@ -1,0 +1,152 @@
+"""Running rules, and applying their fixes until nothing is left to fix.
+
+Like ruff's fix loop: collect the fixes that may be applied, skip those that
+overlap one already taken, rebuild the tree, print it, parse it again, and
+repeat (at most ``MAX_ROUNDS`` times). A fix whose result does not parse is
+dropped and reported as a dfix bug; a file that does not settle is left as it
+was and reported too. Running dfix on its own output changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from dfix.cst.build import parse
+from dfix.cst.nodes import Dockerfile, Node
+from dfix.cst.positions import Positions
+from dfix.cst.visit import replace_nodes
+from dfix.errors import ParseError
+from dfix.rules import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.suppressions import Suppressions
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class Result:
+    """The fixed text, what was applied, and what remains."""
+
+    code: str
+    #: the ids of the rules whose fixes were applied, in order
+    applied: list[str] = field(default_factory=list)
+    #: the findings in ``code``
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: dfix's own failures (a fix that broke the file, a loop that did not settle)
+    bugs: list[str] = field(default_factory=list)
+
+
+def check(
+    tree: Dockerfile, rules: Sequence[Rule], *, options: Mapping[str, Mapping[str, Any]] | None = None,
+    ignored: frozenset[str] = frozenset(),
+) -> list[Diagnostic]:
+    """The findings of ``rules`` in a tree, minus the suppressed ones, in order."""
+    positions = Positions(tree)
+    suppressions = Suppressions.of(tree, ignored)
+    found = []
+    for rule in rules:
+        context = Context(tree, rule, positions, {**rule.options, **(options or {}).get(rule.id, {})})
+        for diagnostic in rule.check(context):
+            if not suppressions.silences(rule.id, rule.name, diagnostic.instruction_line):
+                found.append(diagnostic)
+    found.sort(key=lambda d: (d.line, d.column, d.rule.id))
+    return found
+
+
+def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
+    if fix is None:
+        return False
+    return fix.applicability is Applicability.SAFE or (unsafe and fix.applicability is Applicability.UNSAFE)
+
+
+def fix(
+    text: str, rules: Sequence[Rule], *, unsafe: bool = False,
+    options: Mapping[str, Mapping[str, Any]] | None = None, ignored: frozenset[str] = frozenset(),
+    tree: Dockerfile | None = None,
+) -> Result:
+    """Apply the fixes of ``rules`` to ``text`` until none applies.
+
+    Raises ParseError if ``text`` itself does not parse.
+    """
+    original = text
+    tree = tree if tree is not None else parse(text)
+    result = Result(text)
+    for _ in range(MAX_ROUNDS):
+        diagnostics = check(tree, rules, options=options, ignored=ignored)
+        fixes = [d for d in diagnostics if is_applicable(d.fix, unsafe)]
+        if not fixes:
+            result.code, result.diagnostics = text, diagnostics
+            return result
+        chosen = _without_overlaps(tree, fixes)
+        new_tree, new_text, broken = _apply(tree, chosen)
+        for diagnostic, error in broken:
+            result.bugs.append(
+                f"dfix bug: the {diagnostic.id} fix ({diagnostic.fix.title}) made a Dockerfile that does not parse "
+                f"({error}); it was not applied"
+            )
+        kept = [d for d in chosen if all(d is not b for b, _ in broken)]
+        if not kept or new_text == text:
+            result.code, result.diagnostics = text, check(tree, rules, options=options, ignored=ignored)
+            if kept:
+                result.bugs.append(f"dfix bug: the {kept[0].id} fix changes nothing; it was not applied")
+            return result
+        result.applied.extend(d.id for d in kept)
+        tree, text = new_tree, new_text
+    result.bugs.append(f"dfix bug: the fixes did not settle after {MAX_ROUNDS} rounds; the file was left as it was")
+    result.code, result.applied = original, []
+    result.diagnostics = check(parse(original), rules, options=options, ignored=ignored)
+    return result
+
+
+def _without_overlaps(tree: Dockerfile, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """The fixes to apply together: in source order, each one whose nodes do
+    not overlap those of a fix taken before it."""
+    positions = Positions(tree)
+    spans_of = {id(d): [positions.span(r.old) for r in d.fix.replacements] for d in diagnostics}
+    taken: list[tuple[int, int]] = []
+    chosen = []
+    for diagnostic in sorted(diagnostics, key=lambda d: min(spans_of[id(d)])):
+        spans = spans_of[id(diagnostic)]
+        if any(_overlap(span, other) for span in spans for other in taken):
+            continue
+        taken.extend(spans)
+        chosen.append(diagnostic)
+    return chosen
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a == b or (a[0] < b[1] and b[0] < a[1])
+
+
+def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str, list[tuple[Diagnostic, ParseError]]]:
+    """The tree with the chosen fixes; fixes whose result does not parse are
+    found one by one and left out."""
+    broken: list[tuple[Diagnostic, ParseError]] = []
+    while True:
+        kept = [d for d in chosen if all(d is not b for b, _ in broken)]
+        new_tree = replace_nodes(tree, _replacements(kept))
+        text = new_tree.code
+        try:
+            return parse(text), text, broken
+        except ParseError as error:
+            if len(kept) <= 1:
+                broken.extend((d, error) for d in kept)
+                return tree, tree.code, broken
+            culprit = _first_broken(tree, kept)
+            if culprit is None:  # each parses alone but not together: give up on all
+                broken.extend((d, error) for d in kept)
+                return tree, tree.code, broken
+            broken.append(culprit)
+
+
+def _first_broken(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Diagnostic, ParseError] | None:
+    for diagnostic in chosen:
+        try:
+            parse(replace_nodes(tree, _replacements([diagnostic])).code)
+        except ParseError as error:
+            return diagnostic, error
+    return None
+
+
+def _replacements(chosen: list[Diagnostic]) -> dict[int, tuple[Node, ...]]:
+    return {id(r.old): r.new for d in chosen for r in d.fix.replacements}

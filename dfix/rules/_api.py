@@ -1,0 +1,163 @@
+"""What a rule is, what it reports, and how it fixes.
+
+A rule is one module in ``dfix/rules/`` that ends with::
+
+    RULE = Rule("DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__)
+
+its id (hadolint's ``DLxxxx`` where the check is the same, otherwise
+``DFxxx``), a kebab-case name, a one-line summary, a ``check`` function and
+the module docstring (why it matters, an example, when its fix is unsafe;
+``dfix --explain`` prints it). ``check(ctx)`` yields diagnostics made with
+``ctx.report``, each with an optional :class:`Fix` that replaces nodes of the
+tree with new ones.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from dfix.cst.nodes import Dockerfile, Instruction, Node
+from dfix.cst.positions import Positions
+
+
+class Applicability(enum.Enum):
+    """How far a fix can be trusted (after ruff's contract)."""
+
+    #: the build keeps its meaning: applied by default
+    SAFE = "safe"
+    #: may change what is installed or how the container runs: only with --unsafe-fixes
+    UNSAFE = "unsafe"
+    #: a suggestion shown to the user, never applied
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A node of the tree and what takes its place: one node, several, or none."""
+
+    old: Node
+    new: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    replacements: tuple[Replacement, ...]
+    applicability: Applicability = Applicability.SAFE
+
+    @classmethod
+    def replace(
+        cls, old: Node, new: Node | Sequence[Node], title: str, applicability: Applicability = Applicability.SAFE
+    ) -> Fix:
+        """Replace ``old`` with ``new`` (a node, or several in a row, or none to remove it)."""
+        nodes = (new,) if isinstance(new, Node) else tuple(new)
+        return cls(title, (Replacement(old, nodes),), applicability)
+
+    @classmethod
+    def replace_all(
+        cls, replacements: Sequence[tuple[Node, Node | Sequence[Node]]], title: str,
+        applicability: Applicability = Applicability.SAFE,
+    ) -> Fix:
+        return cls(
+            title,
+            tuple(Replacement(old, (new,) if isinstance(new, Node) else tuple(new)) for old, new in replacements),
+            applicability,
+        )
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A finding, where it is, and how to fix it if dfix can."""
+
+    rule: Rule
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: Fix | None = None
+    #: the start line of the instruction it is about (0 for none), for suppressions
+    instruction_line: int = 0
+    #: the offsets of the node it is about, for ordering fixes
+    span: tuple[int, int] = (0, 0)
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    summary: str
+    check: Callable[[Context], Iterator[Diagnostic]]
+    #: the rule's documentation: the docstring of its module
+    doc: str | None
+    #: what its fixes are: "safe", "unsafe", "sometimes" (safe or unsafe by case) or "none"
+    fix: str = "safe"
+    #: on without --select
+    default: bool = True
+    #: option names and default values, set in [tool.dfix.rules.<id>]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def explanation(self) -> str:
+        return inspect.cleandoc(self.doc or self.summary)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"(DL|DF)\d{3,4}", self.id):
+            raise ValueError(f"rule id {self.id!r} is not DLxxxx or DFxxx")
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", self.name):
+            raise ValueError(f"rule name {self.name!r} is not kebab-case")
+        if self.fix not in ("safe", "unsafe", "sometimes", "none"):
+            raise ValueError(f"rule {self.id}: fix must be safe, unsafe, sometimes or none")
+
+
+@dataclass
+class Context:
+    """What a rule's check sees: the tree, its text, the rule's options."""
+
+    tree: Dockerfile
+    rule: Rule
+    positions: Positions
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.positions.text
+
+    @property
+    def newline(self) -> str:
+        """The file's line end, for new lines: CRLF files stay CRLF."""
+        crlf = self.text.count("\r\n")
+        return "\r\n" if crlf and crlf >= self.text.count("\n") - crlf else "\n"
+
+    def report(self, node: Node, message: str, fix: Fix | None = None) -> Diagnostic:
+        start, end = self.positions.span(node)
+        text = self.text
+        # point at the node's text, not the blanks before it or the line end after it
+        while start < end and text[start] in " \t":
+            start += 1
+        while end > start and text[end - 1] in " \t\r\n":
+            end -= 1
+        line, column = self.positions.line_column(start)
+        end_line, end_column = self.positions.line_column(max(start, end))
+        instruction = self.positions.instruction_of(node)
+        return Diagnostic(
+            self.rule, message, line, column, end_line, end_column, fix,
+            instruction.start_line if instruction is not None else 0, (start, end),
+        )
+
+
+def instructions(tree: Dockerfile) -> Iterator[Instruction]:
+    """Every instruction, the ones inside ONBUILD included (after their ONBUILD)."""
+    for instruction in tree.instructions:
+        yield instruction
+        inner = getattr(instruction, "inner", None)
+        if inner is not None:
+            yield inner

@@ -1,0 +1,74 @@
+"""Running a rule's fixture cases, and the oracles that check every fix."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import dockerfile
+
+import dfix
+from dfix.diff import unified_diff
+from tests.conftest import FIXTURES
+
+RULE_CASES = sorted(
+    path for path in (FIXTURES / "rules").glob("*/*.Dockerfile") if not path.name.endswith(".fixed.Dockerfile")
+)
+
+
+def case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name.removesuffix('.Dockerfile')}"
+
+
+def expected_path(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".Dockerfile") + ".fixed.Dockerfile")
+
+
+def buildkit(text: str) -> list[tuple]:
+    """What BuildKit reads, per instruction, without line numbers."""
+    return [
+        (c.cmd.upper(), c.sub_cmd, c.json, c.flags, c.value, tuple(h.content for h in c.heredocs), c.start_line)
+        for c in dockerfile.parse_string(text)
+    ]
+
+
+def untouched_instructions_changed(before: str, after: str, touched_lines: set[int]) -> list[tuple]:
+    """Instructions BuildKit reads differently after fixing, other than those
+    a fix meant to change (the ones starting on ``touched_lines``)."""
+    old, new = buildkit(before), buildkit(after)
+    matcher = difflib.SequenceMatcher(a=[c[:-1] for c in old], b=[c[:-1] for c in new], autojunk=False)
+    changed = []
+    for tag, a1, a2, _, _ in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            changed += [command for command in old[a1:a2] if command[-1] not in touched_lines]
+    return changed
+
+
+def hadolint_codes(text: str) -> Counter[str]:
+    """hadolint's findings, counted by code."""
+    binary = Path(sys.executable).with_name("hadolint")
+    with tempfile.NamedTemporaryFile("w", suffix=".Dockerfile", encoding="utf-8", newline="", delete=False) as handle:
+        handle.write(text)
+    try:
+        result = subprocess.run(
+            [str(binary), "--no-fail", "--format", "json", handle.name], capture_output=True, text=True, check=False
+        )
+    finally:
+        Path(handle.name).unlink()
+    return Counter(item["code"] for item in json.loads(result.stdout or "[]"))
+
+
+def describe(text: str, rule_id: str, unsafe: bool) -> str:
+    """Diagnostics and the diff of the fix, for snapshots."""
+    lines = [
+        f"{d.line}:{d.column} {d.id} {d.message} [{d.fix.applicability.value if d.fix else 'no fix'}]"
+        for d in dfix.check(text, select=[rule_id])
+    ]
+    fixed = dfix.fix(text, select=[rule_id], unsafe=unsafe).code
+    diff = unified_diff(text, fixed, "Dockerfile")
+    return "\n".join(lines or ["(no findings)"]) + "\n---\n" + (diff or "(no change)\n")

@@ -1,0 +1,115 @@
+"""The fix engine: overlapping fixes, convergence, broken fixes, idempotence."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+import dfix
+from dfix import engine
+from dfix.cst import nodes as n
+from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, Rule
+from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
+from tests.rule_cases import untouched_instructions_changed
+
+
+def make_rule(rule_id: str, check) -> Rule:
+    return Rule(rule_id, f"test-{rule_id.lower()}", "A rule for tests", check, "## Why\n## Fix\n")
+
+
+def _rename_from(image: str):
+    def check(ctx: Context) -> Iterator[Diagnostic]:
+        for instruction in ctx.tree.instructions:
+            if isinstance(instruction, n.From) and instruction.image != image:
+                new = instruction.with_changes(args=(n.Word.of(image),))
+                yield ctx.report(instruction, f"use {image}", Fix.replace(instruction, new, f"use {image}"))
+    return check
+
+
+def test_overlapping_fixes_wait_for_the_next_round() -> None:
+    # DF001 and DL4000 both rewrite the same instruction: one round takes the
+    # first, the next round finds the other again on the new tree
+    result = dfix.fix("FROM a\nmaintainer me\n")
+    assert result.code == 'FROM a\nLABEL maintainer="me"\n'
+    assert result.applied == ["DF001", "DL4000"]
+
+
+def test_fixes_that_never_settle_leave_the_file_alone() -> None:
+    first = make_rule("DF901", _rename_from("first"))
+    second = make_rule("DF902", _rename_from("second"))
+    assert engine.fix("FROM x\n", [first]).code == "FROM first\n"
+    fighting = engine.fix("FROM x\n", [first, second])
+    assert fighting.bugs and "did not settle" in fighting.bugs[0]
+    assert fighting.code == "FROM x\n" and fighting.applied == []
+
+
+def test_non_overlapping_fixes_apply_together() -> None:
+    result = dfix.fix("from a\nMAINTAINER me\nrun x\n")
+    assert result.code == 'FROM a\nLABEL maintainer="me"\nRUN x\n'
+    assert result.applied == ["DF001", "DL4000", "DF001"]
+    assert result.diagnostics == [] and result.bugs == []
+
+
+def test_a_fix_that_breaks_the_file_is_dropped_and_reported() -> None:
+    def check(ctx: Context) -> Iterator[Diagnostic]:
+        for instruction in ctx.tree.instructions:
+            if isinstance(instruction, n.Run):  # "ENV A" with no value: BuildKit refuses it
+                bad = n.Env(keyword_text=n.Fragment.of("ENV"), pairs=(n.LegacyKeyValue(key=n.Fragment.of("A")),))
+                yield ctx.report(instruction, "break it", Fix.replace(instruction, bad, "break it"))
+
+    breaker = make_rule("DF903", check)
+    casing = next(rule for rule in ALL_RULES if rule.id == "DF001")
+    result = engine.fix("from a\nRUN x\n", [breaker, casing])
+    assert result.code == "FROM a\nRUN x\n"  # the good fix is kept
+    assert any("DF903" in bug and "does not parse" in bug for bug in result.bugs)
+
+
+def test_a_fix_that_changes_nothing_is_reported() -> None:
+    def check(ctx: Context) -> Iterator[Diagnostic]:
+        for instruction in ctx.tree.instructions:
+            yield ctx.report(instruction, "noop", Fix.replace(instruction, instruction, "noop"))
+
+    result = engine.fix("FROM a\n", [make_rule("DF904", check)])
+    assert result.code == "FROM a\n"
+    assert result.bugs and "changes nothing" in result.bugs[0]
+
+
+def test_unsafe_fixes_only_on_request() -> None:
+    text = 'FROM a\nLABEL maintainer="x"\nMAINTAINER y\n'
+    assert dfix.fix(text).code == text
+    assert dfix.fix(text, unsafe=True).code == 'FROM a\nLABEL maintainer="x"\nLABEL maintainer="y"\n'
+
+
+def test_check_api() -> None:
+    (diagnostic,) = dfix.check("FROM a\nMAINTAINER me\n")
+    assert (diagnostic.id, diagnostic.line, diagnostic.column) == ("DL4000", 2, 1)
+    assert diagnostic.fix.applicability.value == "safe"
+    assert dfix.check("FROM a\nMAINTAINER me\n", ignore="DL4000") == []
+    assert [d.id for d in dfix.check("from a\nMAINTAINER me\n", select="DF")] == ["DF001"]
+
+
+def test_selectors() -> None:
+    with pytest.raises(ValueError, match="unknown rule selector"):
+        dfix.check("FROM a\n", select="nonsense")
+    assert dfix.check("from a\n", select="DL3008") == []  # a hadolint id dfix does not have yet
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", corpus_names())
+def test_corpus_fixes_keep_buildkit_reading_the_file(name: str) -> None:
+    tree = corpus_tree(name)
+    if isinstance(tree, dfix.ParseError):
+        pytest.skip("not a Dockerfile BuildKit reads")
+    text = corpus_text(name)
+    result = dfix.fix(text, select="ALL", unsafe=True)
+    assert result.bugs == []
+    if result.code == text:
+        return
+    REPORT["corpus files changed by DF001/DL4000"] = str(int(REPORT.get("corpus files changed by DF001/DL4000", "0")) + 1)
+    fixed = dfix.parse(result.code)  # dfix reads it
+    assert fixed.code == result.code
+    touched = {d.line for d in dfix.check(text, select="ALL")}
+    assert untouched_instructions_changed(text, result.code, touched) == []  # BuildKit reads it, the rest alike
+    again = dfix.fix(result.code, select="ALL", unsafe=True)
+    assert again.code == result.code and again.applied == []  # idempotent

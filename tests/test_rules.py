@@ -1,0 +1,77 @@
+"""Every rule on its fixture cases, checked against BuildKit and hadolint.
+
+``fixtures/rules/<ID>/<case>.Dockerfile`` holds one behaviour, described on
+its first line; ``<case>.fixed.Dockerfile`` is the hand-written expected
+output (without it the case must stay unchanged). ``[unsafe]`` in the
+description runs the case with unsafe fixes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import dfix
+import dfix.rules
+from dfix.rules import ALL_RULES
+from tests.conftest import read_exact
+from tests.rule_cases import (
+    RULE_CASES, case_id, describe, expected_path, hadolint_codes, untouched_instructions_changed,
+)
+
+
+def test_every_rule_module_is_registered() -> None:
+    modules = [name for _, name, _ in pkgutil.iter_modules(dfix.rules.__path__) if not name.startswith("_")]
+    registered = {rule.check.__module__.rsplit(".", 1)[1] for rule in ALL_RULES}
+    assert sorted(modules) == sorted(registered)
+    for name in modules:
+        module = importlib.import_module(f"dfix.rules.{name}")
+        assert module.RULE in ALL_RULES
+        assert name.startswith(module.RULE.id.lower() + "_"), name
+        assert name.endswith(module.RULE.name.replace("-", "_")), name
+
+
+def test_rules_are_unique_sorted_and_documented() -> None:
+    ids = [rule.id for rule in ALL_RULES]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert len({rule.name for rule in ALL_RULES}) == len(ALL_RULES)
+    for rule in ALL_RULES:
+        assert rule.doc and "## Why" in rule.doc and "## Fix" in rule.doc, rule.id
+        assert rule.summary and not rule.summary.endswith(".")
+
+
+def test_every_rule_has_fixture_cases() -> None:
+    for rule in ALL_RULES:
+        cases = [path for path in RULE_CASES if path.parent.name == rule.id]
+        assert cases, rule.id
+        if rule.fix != "none":
+            assert any(expected_path(path).exists() for path in cases), f"{rule.id} has no fixed case"
+            assert any(not expected_path(path).exists() for path in cases), f"{rule.id} has no case left alone"
+
+
+@pytest.mark.parametrize("path", RULE_CASES, ids=case_id)
+def test_rule_case(path: Path, snapshot) -> None:
+    rule_id = path.parent.name
+    text = read_exact(path)
+    unsafe = "[unsafe]" in text.splitlines()[0 if not text.startswith("# escape") else 1]
+    expected = read_exact(expected_path(path)) if expected_path(path).exists() else text
+    result = dfix.fix(text, select=[rule_id], unsafe=unsafe)
+    assert result.code == expected
+    assert result.bugs == []
+    assert describe(text, rule_id, unsafe) == snapshot
+    if expected == text:
+        return
+    # a second run changes nothing
+    assert dfix.fix(result.code, select=[rule_id], unsafe=unsafe).code == result.code
+    # BuildKit reads the result, and reads the instructions no fix touched as before
+    touched = {d.line for d in dfix.check(text, select=[rule_id])}
+    assert untouched_instructions_changed(text, result.code, touched) == []
+    # hadolint no longer reports the rule, and reports nothing new
+    before, after = hadolint_codes(text), hadolint_codes(result.code)
+    if re.fullmatch(r"DL\d{4}", rule_id):
+        assert before[rule_id] > 0 and after[rule_id] == 0
+    assert {code: n for code, n in after.items() if n > before[code]} == {}
