@@ -1,4 +1,10 @@
-"""The ``dfix`` command."""
+"""The ``dfix`` command: check, diff, fix.
+
+Exit status: 0 when there is nothing to report; 1 when there are findings
+(or, with --diff and --check, files to change); 2 on errors (bad usage, a
+file that cannot be read or parsed, a dfix bug). Findings go to standard
+output, errors to standard error.
+"""
 
 from __future__ import annotations
 
@@ -8,57 +14,175 @@ from typing import Sequence
 import click
 
 import dfix
-from dfix.cst import nodes
-from dfix.errors import ParseError
-from dfix.files import FileError, discover, display, read_text
+from dfix import selection
+from dfix.diff import colored, unified_diff
+from dfix.files import STDIN, FileError, discover
+from dfix.report import FORMATS, FileReport, Finding, github_report, json_report, rules_table, sarif_report, text_line
+from dfix.rules import ALL_RULES
+from dfix.runner import Settings, read_stdin, run
 
 EXIT_OK = 0
+EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+_PROGRESS_AFTER = 50  # files; fewer go by too fast for a progress bar
 
 
-def load(path: str) -> nodes.Dockerfile:
-    """Read and parse one Dockerfile; FileError for anything BuildKit would refuse."""
-    name = display(path)
-    text = read_text(path)
-    try:
-        tree = dfix.parse(text)
-    except ParseError as error:
-        raise FileError(name, error.message, error.line, error.column) from None
-    for instruction in tree.instructions:
-        if isinstance(instruction, nodes.Unknown):
-            column = len(instruction.indent.code.rsplit("\n", 1)[-1]) + 1
-            message = f"unknown instruction {instruction.keyword_text.value!r}"
-            raise FileError(name, message, instruction.start_line, column)
-    return tree
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True), metavar="[PATH]...")
+@click.option("--diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
+@click.option("--write", "-w", is_flag=True, help="Apply the fixes to the files.")
+@click.option("--check", is_flag=True, help="Write nothing; list the files the fixes would change.")
+@click.option("--select", multiple=True, metavar="RULES",
+              help="Run only these rules: ids, names, id prefixes or ALL, comma-separated; repeatable. "
+                   "Also turns on rules that are off by default.")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Do not run these rules (same forms as --select).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None,
+              help="Also apply fixes that may change what is installed or how the container runs.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings or changes (errors still exit 2).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How findings are printed.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="The name of the file read from standard input, for messages and configuration.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files and directories that match, in directory searches (gitignore syntax); repeatable.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="RULE", help="Explain a rule (id or name) and exit.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings and errors only, no summary.")
 @click.version_option(dfix.__version__, "--version", prog_name="dfix")
-def cli(paths: tuple[str, ...]) -> None:
-    """Check Dockerfiles: each PATH is a Dockerfile, a directory to search, or
-    - for standard input. Without PATH, the current directory is searched.
+def cli(
+    paths: tuple[str, ...], diff: bool, write: bool, check: bool, select: tuple[str, ...], ignore: tuple[str, ...],
+    unsafe_fixes: bool | None, exit_zero: bool, output_format: str, stdin_filename: str | None,
+    exclude: tuple[str, ...], list_rules: bool, explain: str | None, quiet: bool,
+) -> None:
+    """Find and fix problems in Dockerfiles.
 
-    Errors are printed as PATH:LINE:COLUMN: error: MESSAGE. Exit status: 0 when
-    every file was read, 2 when any could not be.
+    Each PATH is a Dockerfile, a directory to search (for Dockerfile,
+    Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile and
+    Containerfile.*, skipping what .gitignore ignores), or - for standard
+    input. Without PATH, the current directory is searched.
+
+    Without --diff, --write or --check, dfix reports its findings as
+    PATH:LINE:COLUMN: ID message; [*] marks the ones --write would fix.
+    Settings come from the nearest .dfix.toml or [tool.dfix] in pyproject.toml;
+    the command line overrides them.
     """
-    failed = 0
-    checked = 0
-    for item in discover(list(paths) or ["."]):
-        try:
-            if isinstance(item, FileError):
-                raise item
-            load(item)
-            checked += 1
-        except FileError as error:
-            failed += 1
-            click.echo(str(error), err=True)
-    files = f"{checked} file{'s' if checked != 1 else ''} read"
-    if failed:
-        click.echo(f"{failed} error{'s' if failed != 1 else ''}; {files}.", err=True)
+    if list_rules:
+        click.echo(rules_table(ALL_RULES), nl=False)
+        return
+    if explain:
+        rule = next((r for r in ALL_RULES if explain.upper() == r.id or explain.lower() == r.name), None)
+        if rule is None:
+            raise click.UsageError(f"no rule {explain!r}; see --list-rules")
+        click.echo(f"{rule.id} ({rule.name}): {rule.summary}\n\n{rule.explanation}")
+        return
+    if write and (diff or check):
+        raise click.UsageError("--write cannot be combined with --diff or --check")
+    try:
+        selectors = selection.split(select) or None, selection.split(ignore)
+        for selector in [*(selectors[0] or []), *selectors[1]]:
+            selection.check_selector(selector)
+    except selection.SelectorError as error:
+        raise click.UsageError(str(error)) from None
+    mode = "write" if write else "diff" if diff else "check" if check else "lint"
+    settings = Settings(mode, tuple(selectors[0]) if selectors[0] else None, tuple(selectors[1]), unsafe_fixes,
+                        stdin_filename)
+
+    items = list(discover(list(paths) or ["."], exclude))
+    errors = [str(item) for item in items if isinstance(item, FileError)]
+    files = [item for item in items if not isinstance(item, FileError)]
+    stdin = read_stdin_or_error(errors) if STDIN in files else None
+    if stdin is None:
+        files = [path for path in files if path != STDIN]
+    reports = list(_run_with_progress(files, settings, stdin, quiet))
+    for report in reports:
+        errors += report.errors
+    for error in errors:
+        click.echo(error, err=True)
+
+    to_stdout_only = mode == "write" and files == [STDIN]
+    if to_stdout_only:
+        report = reports[0] if reports else None
+        if report is not None and report.new is not None and not report.errors:
+            click.echo(report.new, nl=False)
+        sys.exit(EXIT_ERROR if errors else EXIT_OK)
+
+    findings = [finding for report in reports for finding in report.findings]
+    changed = [report for report in reports if report.changed]
+    if mode == "diff":
+        color = sys.stdout.isatty()
+        for report in changed:
+            text = unified_diff(report.old, report.new, report.path)
+            click.echo(colored(text) if color else text, nl=False, color=color)
+    elif mode == "check":
+        for report in changed:
+            click.echo(f"Would fix {report.path}")
+    else:
+        _print_findings(findings, output_format)
+    if not quiet and output_format == "text" and not (errors and not findings and not changed):
+        _summary(mode, reports, findings, changed)
+
+    if errors:
         sys.exit(EXIT_ERROR)
-    click.echo(f"{files}, no errors.", err=True)
-    sys.exit(EXIT_OK)
+    if exit_zero:
+        sys.exit(EXIT_OK)
+    bad = bool(changed) if mode in ("diff", "check") else bool(findings)
+    sys.exit(EXIT_FINDINGS if bad else EXIT_OK)
+
+
+def read_stdin_or_error(errors: list[str]) -> str | None:
+    try:
+        return read_stdin()
+    except FileError as error:
+        errors.append(str(error))
+        return None
+
+
+def _run_with_progress(files: list[str], settings: Settings, stdin: str | None, quiet: bool) -> list[FileReport]:
+    if quiet or len(files) < _PROGRESS_AFTER or not sys.stderr.isatty():
+        return list(run(files, settings, stdin=stdin))
+    with click.progressbar(length=len(files), label="dfix", file=sys.stderr) as bar:
+        return list(run(files, settings, stdin=stdin, progress=bar.update))
+
+
+def _print_findings(findings: list[Finding], output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json_report(findings), nl=False)
+    elif output_format == "sarif":
+        click.echo(sarif_report(findings), nl=False)
+    elif output_format == "github":
+        click.echo(github_report(findings), nl=False)
+    else:
+        for finding in findings:
+            click.echo(text_line(finding))
+
+
+def _summary(mode: str, reports: list[FileReport], findings: list[Finding], changed: list[FileReport]) -> None:
+    fixed = sum(len(report.applied) for report in reports)
+    if mode == "write":
+        if fixed:
+            click.echo(f"Fixed {_plural(fixed, 'finding')} in {_plural(len(changed), 'file')}.")
+        click.echo(f"{_plural(len(findings), 'finding')} remaining." if findings else "No findings remaining.")
+        return
+    if mode in ("diff", "check"):
+        if changed:
+            click.echo(f"Would fix {_plural(fixed, 'finding')} in {_plural(len(changed), 'file')}.", err=True)
+        else:
+            click.echo("Nothing to fix.", err=True)
+        return
+    if not findings:
+        click.echo("All checks passed!")
+        return
+    click.echo(f"Found {_plural(len(findings), 'finding')}.")
+    fixable = sum(finding.fixable for finding in findings)
+    if fixable:
+        click.echo(f"[*] {fixable} fixable with `dfix --write`.")
+    hidden = sum(finding.fix == "unsafe" and not finding.fixable for finding in findings)
+    if hidden:
+        click.echo(f"({_plural(hidden, 'more fix')} with `--unsafe-fixes`.)".replace("fixs", "fixes"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
