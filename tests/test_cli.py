@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -517,3 +518,26 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert result.stdout == b"All checks passed!\n"
     quiet = run(".", cwd=tmp_path)  # stderr is a pipe here: no progress bar
     assert quiet.stderr == b""
+
+
+def test_per_rule_options(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", b'[tool.dfix.rules.maintainer-deprecated]\nlabel = "org.opencontainers.image.authors"\n')
+    write(tmp_path / "Dockerfile", b"FROM a\nMAINTAINER Jane <jane@example.com>\n")
+    result = run("--write", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "Dockerfile").read_bytes() == b'FROM a\nLABEL org.opencontainers.image.authors="Jane <jane@example.com>"\n'
+    write(tmp_path / "pyproject.toml", b"[tool.dfix.rules.DL4000]\nlabel = 3\n")
+    assert b"rules.DL4000.label must be a str" in run(cwd=tmp_path).stderr
+
+
+def test_pre_commit_hooks(tmp_path: Path) -> None:
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    entries = dict(re.findall(r"- id: (\S+)\n(?:  .*\n)*?  entry: (.+)\n", hooks))
+    assert set(entries) == {"dfix", "dfix-check"}
+    for hook, entry in entries.items():
+        path = write(tmp_path / hook / "Dockerfile", BAD)
+        command = entry.split()
+        assert command[0] == "dfix"
+        result = run(*command[1:], str(path), cwd=tmp_path)  # pre-commit appends the file names
+        assert result.returncode == (0 if hook == "dfix" else 1)
+        assert path.read_bytes() == (FIXED if hook == "dfix" else BAD)

@@ -13,6 +13,10 @@ becomes
 
     LABEL maintainer="Jane Doe <jane@example.com>"
 
+## Options
+`label` (default `"maintainer"`): the label key to write, for instance
+`"org.opencontainers.image.authors"`, the OCI annotation for the same thing.
+
 ## Fix
 Safe: the value is quoted so that BuildKit reads it back exactly (quotes,
 `$` and the escape character are escaped; MAINTAINER never expanded
@@ -33,13 +37,14 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     for instruction in ctx.tree.instructions:
         if not isinstance(instruction, n.Maintainer):
             continue
-        message = "MAINTAINER is deprecated; use `LABEL maintainer=...`"
+        message = f"MAINTAINER is deprecated; use `LABEL {ctx.options['label']}=...`"
         if instruction.value is None:
             yield ctx.report(instruction, message)
             continue
         value = instruction.value.value
-        label = _label(instruction, quoted(value, ctx.tree.escape))
-        safe = all(existing == value for existing in _maintainer_labels(ctx, instruction))
+        key = ctx.options["label"]
+        label = _label(instruction, key, quoted(value, ctx.tree.escape))
+        safe = all(existing == value for existing in _labels(ctx, instruction, key))
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
         yield ctx.report(instruction, message, Fix.replace(instruction, label, "Replace with a LABEL", applicability))
 
@@ -54,9 +59,9 @@ def quoted(value: str, escape: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _label(maintainer: n.Maintainer, value: str) -> n.Label:
+def _label(maintainer: n.Maintainer, key: str, value: str) -> n.Label:
     keyword = "label" if maintainer.keyword_text.value.islower() else "LABEL"
-    pair = n.KeyValue(maintainer.value.whitespace_before, n.Fragment.of("maintainer"), "=", n.Fragment.of(value))
+    pair = n.KeyValue(maintainer.value.whitespace_before, n.Fragment.of(key), "=", n.Fragment.of(value))
     return n.Label(
         indent=maintainer.indent,
         keyword_text=n.Fragment.of(keyword),
@@ -69,12 +74,12 @@ def _label(maintainer: n.Maintainer, value: str) -> n.Label:
     )
 
 
-def _maintainer_labels(ctx: Context, maintainer: n.Maintainer) -> Iterator[str]:
-    """The values of `maintainer` labels in the MAINTAINER's stage, unquoted."""
+def _labels(ctx: Context, maintainer: n.Maintainer, key: str) -> Iterator[str]:
+    """The values of the labels called ``key`` in the MAINTAINER's stage, unquoted."""
     for instruction in stage_of(ctx.tree, maintainer).instructions:
         if isinstance(instruction, n.Label):
             for pair in instruction.pairs:
-                if isinstance(pair, n.KeyValue) and _unquoted(pair.key.value) == "maintainer":
+                if isinstance(pair, n.KeyValue) and _unquoted(pair.key.value) == key:
                     yield _unquoted(pair.value.value)
 
 
@@ -84,4 +89,6 @@ def _unquoted(text: str) -> str:
     return text
 
 
-RULE = Rule("DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__)
+RULE = Rule(
+    "DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__, options={"label": "maintainer"}
+)
