@@ -24,6 +24,7 @@ from lark.exceptions import UnexpectedToken
 from dfix.cst import nodes as n
 from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_openers
 from dfix.errors import ParseError
+from dfix.images import UNKNOWN, WINDOWS, family_of_image_name
 from dfix.shell.parse import parse_script
 
 # Real Dockerfiles are a few kilobytes; far larger text is something else.
@@ -42,7 +43,6 @@ _ASCII_BLANK = re.compile("[ \t\v\f\r]")
 # a quick test before BuildKit's word splitting: "<<" and then a name
 _MAYBE_HEREDOC = re.compile(r"<<-?[^<\s]")
 _HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
-_WINDOWS_IMAGE = re.compile(r"windows|servercore|nanoserver|dotnet/framework", re.I)
 _POSIX_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"))
 
 # What the user is told a terminal is, in "expected ..." messages.
@@ -468,7 +468,10 @@ class _Builder:
     def _from(self, elements: _Elements) -> dict:
         words = self._words(elements)
         image = self.expand(words[0].value) if words else ""
-        self.windows = self.rules.escape == "`" or bool(_WINDOWS_IMAGE.search(image))
+        kind = family_of_image_name(image)
+        # a backtick escape character is the mark of a Windows Dockerfile,
+        # unless the image says otherwise
+        self.windows = kind == WINDOWS or (kind == UNKNOWN and self.rules.escape == "`")
         self.shell = None
         self.stage_started = True
         return {"args": words}

@@ -28,9 +28,18 @@ Leave = Callable[[Node, Node], "Node | _Remove"]
 
 def walk(node: Node) -> Iterator[Node]:
     """``node`` and every node below it, in source order."""
-    yield node
-    for child in node.children():
-        yield from walk(child)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = []
+        for name in current._printed_fields():
+            value = getattr(current, name)
+            if isinstance(value, Node):
+                children.append(value)
+            elif type(value) is tuple:
+                children.extend(item for item in value if isinstance(item, Node))
+        stack.extend(reversed(children))
 
 
 def transform(node: N, leave: Leave) -> N:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Union
 
 from dfix.cst.nodes import Continuation, Node, Whitespace, _value_of
@@ -272,16 +273,34 @@ class Script(Node):
         _collect_value(self, out)
         return "".join(out)
 
+    # Scripts are immutable, so what is found in them is kept on them.
+    @cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every node of the script, in source order."""
+        return tuple(walk(self))
+
+    @cached_property
+    def opaque_parts(self) -> tuple[Opaque, ...]:
+        return tuple(node for node in self.nodes if isinstance(node, Opaque))
+
     @property
     def is_opaque(self) -> bool:
         """Whether any part of the script is opaque to dfix."""
-        return any(isinstance(node, Opaque) for node in walk(self))
+        return bool(self.opaque_parts)
 
     def commands(self) -> Iterator[SimpleCommand]:
         """Every simple command, nested ones included, in source order."""
-        for node in walk(self):
+        for node in self.nodes:
             if isinstance(node, SimpleCommand):
                 yield node
+
+    @cached_property
+    def invocations(self) -> tuple:
+        """The programs the script runs (``dfix.shell.commands.Invocation``)."""
+        from dfix.shell.commands import invocation
+
+        found = (invocation(command) for command in self.commands())
+        return tuple(call for call in found if call is not None)
 
 
 def _collect_value(node: Node, out: list[str]) -> None:

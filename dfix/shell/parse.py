@@ -37,7 +37,8 @@ from dfix.shell.nodes import (
     Word,
 )
 
-_BLANKS = re.compile(r"[ \t]*")
+# blanks, and the shell's own line continuations (heredoc scripts have them)
+_BLANKS = re.compile(r"(?:[ \t]|\\\r?\n)*")
 _PLAIN = re.compile(r"[^ \t\n;&|()<>'\"\\$`]+")
 _PLAIN_IN_DOUBLE_QUOTES = re.compile(r"[^\"\\$`]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
