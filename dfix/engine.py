@@ -20,7 +20,7 @@ from dfix.errors import ParseError
 from dfix.rules import Applicability, Context, Diagnostic, Fix, Rule
 from dfix.suppressions import Suppressions
 
-MAX_ROUNDS = 10
+MAX_ROUNDS = 20
 
 
 @dataclass

@@ -145,3 +145,10 @@ def rules_table(rules: tuple[Rule, ...]) -> str:
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4] + "\n" for row in rows
     )
+
+
+def rules_markdown(rules: tuple[Rule, ...]) -> str:
+    """The rule table of the README."""
+    rows = ["| id | name | fix | default | what |", "|---|---|---|---|---|"]
+    rows += [f"| {r.id} | {r.name} | {r.fix} | {'on' if r.default else 'off'} | {r.summary} |" for r in rules]
+    return "\n".join(rows) + "\n"

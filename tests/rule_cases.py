@@ -13,6 +13,7 @@ from pathlib import Path
 import dockerfile
 
 import dfix
+import dfix.cst.nodes
 from dfix.diff import unified_diff
 from tests.conftest import FIXTURES
 
@@ -47,6 +48,26 @@ def untouched_instructions_changed(before: str, after: str, touched_lines: set[i
         if tag in ("replace", "delete"):
             changed += [command for command in old[a1:a2] if command[-1] not in touched_lines]
     return changed
+
+
+def touched_lines(text: str, select, unsafe: bool) -> set[int]:
+    """The start lines of the instructions the fixes found in ``text`` rewrite
+    or remove (a merge rewrites the first RUN and removes the second)."""
+    from dfix import engine, selection
+    from dfix.cst.positions import Positions
+
+    tree = dfix.parse(text)
+    positions = Positions(tree)
+    lines = set()
+    for diagnostic in engine.check(tree, selection.resolve(selection.split(select))):
+        if diagnostic.fix is None or not engine.is_applicable(diagnostic.fix, unsafe):
+            continue
+        for replacement in diagnostic.fix.replacements:
+            old = replacement.old
+            instruction = old if isinstance(old, dfix.cst.nodes.Instruction) else positions.instruction_of(old)
+            if instruction is not None:
+                lines.add(instruction.start_line)
+    return lines
 
 
 def hadolint_codes(text: str) -> Counter[str]:

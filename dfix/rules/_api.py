@@ -14,6 +14,7 @@ tree with new ones.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import re
@@ -84,6 +85,8 @@ class Diagnostic:
     instruction_line: int = 0
     #: the offsets of the node it is about, for ordering fixes
     span: tuple[int, int] = (0, 0)
+    #: why dfix does not fix it, when it could not (a short reason, also in the message)
+    declined: str = ""
 
     @property
     def id(self) -> str:
@@ -136,6 +139,10 @@ class Context:
         """The file's line end, for new lines: CRLF files stay CRLF."""
         crlf = self.text.count("\r\n")
         return "\r\n" if crlf and crlf >= self.text.count("\n") - crlf else "\n"
+
+    def decline(self, node: Node, message: str, reason: str) -> Diagnostic:
+        """A finding dfix will not fix, and why."""
+        return dataclasses.replace(self.report(node, f"{message} (not fixed: {reason})"), declined=reason)
 
     def report(self, node: Node, message: str, fix: Fix | None = None) -> Diagnostic:
         start, end = self.positions.span(node)

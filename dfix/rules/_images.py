@@ -1,0 +1,78 @@
+"""Which family of Linux a stage is built on: from its FROM image (through
+ARG defaults and the stages it is built FROM) and, failing that, from the
+package managers its RUN instructions use."""
+
+from __future__ import annotations
+
+import re
+
+from dfix.cst import nodes as n
+from dfix.images import (  # noqa: F401 - the family names are used by the rules through this module
+    ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, SUSE, UNKNOWN, WINDOWS, family_of_image_name,
+)
+from dfix.rules._stages import Stage, stages
+from dfix.shell.commands import invocations
+
+_MANAGERS = {"apt-get": DEBIAN, "apt": DEBIAN, "dpkg": DEBIAN, "apk": ALPINE, "yum": RHEL, "dnf": RHEL,
+             "microdnf": RHEL, "rpm": RHEL, "zypper": SUSE}
+
+
+def family(tree: n.Dockerfile, stage: Stage) -> str:
+    """The stage's family; UNKNOWN when neither its image nor its commands tell."""
+    from_image = _family_of_image(tree, stage, 0)
+    if from_image != UNKNOWN:
+        return from_image
+    for instruction in stage.instructions:
+        if isinstance(instruction, n.Run) and isinstance(instruction.body, n.ShellForm):
+            for call in invocations(instruction.body.script):
+                if call.name in _MANAGERS:
+                    return _MANAGERS[call.name]
+    return UNKNOWN
+
+
+def image_of(tree: n.Dockerfile, stage: Stage) -> str:
+    """The stage's FROM image, with the ARG defaults before the first FROM filled in."""
+    if stage.from_ is None or stage.from_.image is None:
+        return ""
+    return expand_global_args(tree, stage.from_.image)
+
+
+def expand_global_args(tree: n.Dockerfile, text: str) -> str:
+    defaults: dict[str, str] = {}
+    for instruction in tree.instructions:
+        if isinstance(instruction, n.From):
+            break
+        if isinstance(instruction, n.Arg):
+            for arg in instruction.args:
+                defaults[arg.key.value] = arg.value.value.strip("\"'")
+    return re.sub(
+        r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}?",
+        lambda m: defaults.get(m.group(1)) or m.group(2) or m.group(0),
+        text,
+    )
+
+
+def earlier_stage(tree: n.Dockerfile, stage: Stage, name: str) -> Stage | None:
+    """The stage called ``name`` before ``stage`` (what ``FROM name`` refers to)."""
+    found = None
+    for each in stages(tree):
+        if each.from_ is stage.from_:
+            return found
+        if each.name and each.name.lower() == name.lower():
+            found = each
+    return None
+
+
+def _family_of_image(tree: n.Dockerfile, stage: Stage, depth: int) -> str:
+    image = image_of(tree, stage).lower()
+    if not image or depth > 10:
+        return UNKNOWN
+    parent = earlier_stage(tree, stage, image)
+    if parent is not None:
+        return _family_of_parent(tree, parent, depth + 1)
+    return family_of_image_name(image)
+
+
+def _family_of_parent(tree: n.Dockerfile, stage: Stage, depth: int) -> str:
+    found = _family_of_image(tree, stage, depth)
+    return found if found != UNKNOWN else family(tree, stage)

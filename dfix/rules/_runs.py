@@ -1,0 +1,281 @@
+"""What the package-manager rules share: RUN bodies, mounts, stages, and
+fixes that insert a flag or append a command in the body's own layout."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from dfix.cst import nodes as n
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix
+from dfix.rules._stages import Stage, stages
+from dfix.shell import edit
+from dfix.shell.commands import Invocation, program_name
+from dfix.shell.nodes import CommandList, Node, Operator, Pipeline, Script, SimpleCommand, Word, walk
+from dfix.shell.parse import parse_script
+
+
+@dataclass(frozen=True)
+class RunBody:
+    """A shell-form RUN (ONBUILD's too), with its script and stage.
+
+    For ``RUN <<EOF`` (or ``RUN bash <<EOF``) the script is the heredoc's
+    body, read for findings only: dfix does not edit inside heredocs.
+    """
+
+    instruction: n.Instruction  # the top-level instruction: the RUN, or its ONBUILD
+    run: n.Run
+    script: Script
+    stage: Stage
+    in_heredoc: bool = False
+
+    @property
+    def onbuild(self) -> bool:
+        return self.instruction is not self.run
+
+    def invocations(self) -> list[Invocation]:
+        return list(self.script.invocations)
+
+    def top_level_of(self, command: SimpleCommand) -> Pipeline | None:
+        """The top-level pipeline a command stands in."""
+        for pipeline in edit.top_level_pipelines(self.script):
+            if any(node is command for node in walk(pipeline)):
+                return pipeline
+        return None
+
+
+def run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
+    for stage in stages(tree):
+        for instruction in stage.instructions:
+            run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+            if isinstance(run, n.Run) and isinstance(run.body, n.ShellForm) and run.body.script is not None:
+                script = heredoc_script(instruction, run.body.script)
+                if script is not None:
+                    yield RunBody(instruction, run, script, stage, in_heredoc=True)
+                else:
+                    yield RunBody(instruction, run, run.body.script, stage)
+
+
+_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh"))
+
+
+def heredoc_script(instruction: n.Instruction, script: Script) -> Script | None:
+    """The heredoc a RUN runs as its script: ``RUN <<EOF`` alone, or a shell
+    reading it (``RUN bash <<EOF``, ``RUN <<EOF sh -e``)."""
+    if not instruction.heredocs or not isinstance(script.body, CommandList) or len(script.body.parts) != 1:
+        return None
+    (pipeline,) = script.body.parts
+    if not isinstance(pipeline, Pipeline) or len(pipeline.parts) != 1 or not isinstance(pipeline.parts[0], SimpleCommand):
+        return None
+    command = pipeline.parts[0]
+    if [r.operator for r in command.redirects] not in (["<<"], ["<<-"]):
+        return None
+    words = command.words
+    if words and (program_name(words[0]) not in _SHELLS or any(not (w.value or "").startswith("-") for w in words[1:])):
+        return None
+    return parse_script([instruction.heredocs[0].body])
+
+
+def report(ctx: Context, body: RunBody, node: Node, message: str, fix: Fix | None) -> Diagnostic:
+    """A finding on ``node``; in a heredoc script, on the RUN, not fixed."""
+    if body.in_heredoc:
+        return ctx.decline(body.run, message, "the commands are in a heredoc")
+    return ctx.report(node, message, fix)
+
+
+def mount_targets(run: n.Run, kinds: tuple[str, ...] = ("cache", "tmpfs")) -> list[str]:
+    """The targets of a RUN's ``--mount`` flags of the given types."""
+    targets = []
+    for flag in run.flags:
+        if flag.name != "mount" or flag.value is None:
+            continue
+        fields = dict(part.partition("=")[::2] for part in flag.value.split(","))
+        if fields.get("type", "bind") in kinds:
+            target = fields.get("target") or fields.get("dst") or fields.get("destination")
+            if target:
+                targets.append(target)
+    return targets
+
+
+def final_image_stages(tree: n.Dockerfile) -> list[Stage]:
+    """The stages that may end up in an image, as hadolint counts them: the
+    last stage, every stage another one is built FROM (by name), and the
+    stages built from the same image as the last one. So fixing what dfix
+    reports leaves hadolint nothing to report."""
+    all_stages = [stage for stage in stages(tree) if stage.from_ is not None]
+    if not all_stages:
+        return stages(tree)
+    last = all_stages[-1]
+    bases = {stage.from_.image.lower() for stage in all_stages if stage.from_.image}
+    return [
+        stage for stage in all_stages
+        if stage is last or (stage.name and stage.name.lower() in bases) or stage.from_.image == last.from_.image
+    ]
+
+
+def opaque_mentions(body: RunBody, pattern: str) -> bool:
+    """Whether text dfix cannot read in the body matches ``pattern``."""
+    regex = re.compile(pattern)
+    return any(regex.search(node.code) for node in body.script.opaque_parts)
+
+
+# ---------------------------------------------------------------- fixes
+
+
+def insert_flag(command: SimpleCommand, anchor: Word, flag: str, title: str,
+                applicability: Applicability = Applicability.SAFE) -> Fix:
+    """Insert ``flag`` right after ``anchor`` (the subcommand, or the program)."""
+    return Fix.replace(command, edit.insert_word_after(command, anchor, flag), title, applicability)
+
+
+def append_command(ctx: Context, body: RunBody, anchor: Pipeline, text: str, title: str,
+                   applicability: Applicability = Applicability.SAFE) -> Fix | None:
+    """``anchor && text`` in the body's layout: on the same line when the body
+    is one line and the result fits in the file's longest line; else on a new
+    line, the way the body (or the file) breaks its lines. None when the body
+    cannot take another command (see ``edit.is_joinable``)."""
+    script = body.script
+    if not edit.is_joinable(script):
+        return None
+    # `a; b` under set -e only when a failing `a` stops the script: not
+    # after `! a`, whose status set -e ignores and only the RUN's end reports
+    negated = isinstance(anchor.parts[0], Operator) and anchor.parts[0].value == "!"
+    operator = ";" if edit.joins_with_semicolons_under_set_e(script) and not negated else "&&"
+    layout = edit.file_layout(ctx.tree, ctx.newline, prefer=script)
+    if fits_on_one_line(ctx, body, f" {operator} {text}"):
+        spaces = edit.ONE_LINE if operator == "&&" else (n.Whitespace(), n.Whitespace((" ",)))
+    else:
+        spaces = layout.break_before() if operator == "&&" else layout.break_after_semicolon()
+    return Fix.replace(script, edit.append_after(script, anchor, text, spaces, operator), title, applicability)
+
+
+def fits_on_one_line(ctx: Context, body: RunBody, added: str) -> bool:
+    if "\n" in body.script.code:
+        return False
+    line = body.instruction.with_changes(heredocs=(), newline="").code
+    return len(line) + len(added) <= edit.line_limit(ctx.text)
+
+
+def last_anchor(body: RunBody, commands: list[SimpleCommand]) -> Pipeline | None:
+    """The top-level pipeline after which a cleanup of ``commands`` goes: the
+    one holding the last of them."""
+    pipelines = [body.top_level_of(command) for command in commands]
+    pipelines = [p for p in pipelines if p is not None]
+    if not pipelines:
+        return None
+    order = edit.top_level_pipelines(body.script)
+    return max(pipelines, key=lambda p: next(i for i, q in enumerate(order) if q is p))
+
+
+# ---------------------------------------------------------------- the two rule shapes
+
+
+def missing_option(
+    ctx: Context,
+    *,
+    programs: frozenset[str],
+    subcommands: frozenset[str],
+    satisfied: Callable[[Invocation], bool],
+    flag: str,
+    message: str,
+    applicability: Applicability = Applicability.SAFE,
+    after_program: bool = False,
+    exempt: Callable[[RunBody], bool] = lambda body: False,
+    opaque: str | None = None,
+) -> Iterator[Diagnostic]:
+    """Findings for ``programs`` run with one of ``subcommands`` (as any
+    argument, as hadolint reads it) but without an option ``satisfied``
+    accepts. The fix inserts ``flag`` right after the subcommand, or right
+    after the program with ``after_program``. Text dfix cannot read that
+    matches ``opaque`` is reported as not fixed."""
+    for body in run_bodies(ctx.tree):
+        if exempt(body):
+            continue
+        for call in body.invocations():
+            if call.name not in programs:
+                continue
+            if after_program:
+                anchor: Word | None = call.program
+            else:
+                anchor = next((word for word in call.arguments if word.value in subcommands), None)
+            if anchor is None or satisfied(call):
+                continue
+            fix = insert_flag(call.command, anchor, flag, f"Add `{flag}`", applicability)
+            yield report(ctx, body, call.command, message, fix)
+        if opaque and opaque_mentions(body, opaque):
+            yield ctx.decline(body.run, message, "the shell text is opaque to dfix")
+
+
+def missing_cleanup(
+    ctx: Context,
+    *,
+    installs: Callable[[Invocation], bool],
+    cleans: Callable[[Invocation], bool],
+    command: str,
+    message: str,
+    exempt: Callable[[RunBody], bool] = lambda body: False,
+    final_image_only: bool = False,
+    opaque: str | None = None,
+    at_end: bool = False,
+    applicability: Callable[[RunBody], Applicability] = lambda body: Applicability.SAFE,
+    decline: Callable[[RunBody], str | None] = lambda body: None,
+) -> Iterator[Diagnostic]:
+    """Findings for RUN bodies where an install (``installs(call)``) is not
+    followed, in the same body, by a cleanup (``cleans(call)``). The fix
+    appends ``command`` after the top-level pipeline of the last install, or
+    at the end of the body with ``at_end``. With ``final_image_only``, only
+    stages that reach the final image (and ONBUILD) are looked at."""
+    wanted = final_image_stages(ctx.tree) if final_image_only else None
+    for body in run_bodies(ctx.tree):
+        if wanted is not None and not body.onbuild and body.stage not in wanted:
+            continue
+        if exempt(body):
+            continue
+        calls = body.invocations()
+        install_positions = [i for i, call in enumerate(calls) if installs(call)]
+        if not install_positions:
+            if opaque and opaque_mentions(body, opaque):
+                yield ctx.decline(body.run, message, "the shell text is opaque to dfix")
+            continue
+        last = install_positions[-1]
+        if any(cleans(call) for call in calls[last + 1:]):
+            continue
+        reason = decline(body) or ("the commands are in a heredoc" if body.in_heredoc else None)
+        if reason:
+            yield ctx.decline(body.run, message, reason)
+            continue
+        pipelines = edit.top_level_pipelines(body.script)
+        if at_end:
+            anchor = pipelines[-1] if pipelines else None
+        else:
+            anchor = last_anchor(body, [calls[i].command for i in install_positions])
+        fix = None
+        if anchor is not None:
+            fix = append_command(ctx, body, anchor, command, f"Append `{command}`", applicability(body))
+        if fix is None:
+            yield ctx.decline(body.run, message, _why_not_appendable(body))
+        else:
+            yield ctx.report(body.run, message, fix)
+
+
+def mounted(*prefixes: str, contains: str = "") -> Callable[[RunBody], bool]:
+    """Whether a cache or tmpfs mount of the RUN starts with one of
+    ``prefixes`` (or contains ``contains``): then nothing lands in the image."""
+
+    def check(body: RunBody) -> bool:
+        return any(
+            (prefixes and target.startswith(prefixes)) or (contains and contains in target)
+            for target in mount_targets(body.run)
+        )
+
+    return check
+
+
+def _why_not_appendable(body: RunBody) -> str:
+    script = body.script
+    if script.is_opaque:
+        return "the shell text is opaque to dfix"
+    if edit.ends_in_comment(script):
+        return "the RUN ends with a shell comment"
+    return "the install is not at the top level of the RUN"

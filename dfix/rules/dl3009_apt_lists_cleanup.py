@@ -1,0 +1,89 @@
+"""The RUN that runs `apt-get update` leaves the apt lists in the image.
+
+## Why
+`apt-get update` downloads package lists into `/var/lib/apt/lists`, tens of
+megabytes that stay in the layer unless the same RUN removes them: a later
+`rm` cannot shrink an earlier layer.
+
+## Example
+    RUN apt-get update && apt-get install -y curl
+
+becomes
+
+    RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+
+## Fix
+`rm -rf /var/lib/apt/lists/*` is appended to the RUN, in its own layout.
+Safe, unless a later RUN of the stage installs with apt without running
+`apt-get update` itself: it would find no lists, so then the fix is unsafe.
+Like hadolint, dfix looks at stages that reach the final image (and ONBUILD);
+nothing is reported when cache or tmpfs mounts serve the apt lists, or after
+`apt-get dist-clean` (apt 2.7 and later), which removes them.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from dfix.cst import nodes as n
+from dfix.rules._api import Applicability, Context, Diagnostic, Rule
+from dfix.rules._runs import RunBody, missing_cleanup, mount_targets
+from dfix.shell.commands import Invocation, has_argument, invocations
+
+_APT = ("apt-get", "apt", "aptitude")
+MESSAGE = "The RUN that runs `apt-get update` does not remove /var/lib/apt/lists/*"
+
+
+def is_update(call: Invocation) -> bool:
+    return call.name in _APT and has_argument(call, "update")
+
+
+def is_install(call: Invocation) -> bool:
+    return call.name in _APT and has_argument(call, "install", "build-dep", "upgrade", "dist-upgrade", "full-upgrade")
+
+
+def _cleans(call: Invocation) -> bool:
+    """`rm -rf /var/lib/apt/lists/*` (or any `rm -rf`, as hadolint reads it),
+    or `apt-get dist-clean`, which removes the lists since apt 2.7."""
+    if call.name in ("apt-get", "apt") and has_argument(call, "dist-clean"):
+        return True
+    return call.name == "rm" and has_argument(call, "-rf", "/var/lib/apt/lists/*")
+
+
+def _exempt(body: RunBody) -> bool:
+    targets = mount_targets(body.run)
+    return any(t.startswith("/var/lib/apt/lists") for t in targets) or (
+        any(t.startswith("/var/lib/apt") for t in targets) and any(t.startswith("/var/cache/apt") for t in targets)
+    )
+
+
+def _applicability(body: RunBody) -> Applicability:
+    """Unsafe when a later RUN of the stage installs with apt without its own update."""
+    later = False
+    for instruction in body.stage.instructions:
+        if instruction is body.instruction:
+            later = True
+            continue
+        if later and isinstance(instruction, n.Run) and isinstance(instruction.body, n.ShellForm):
+            calls = list(invocations(instruction.body.script))
+            if any(is_install(c) for c in calls) and not any(is_update(c) for c in calls):
+                return Applicability.UNSAFE
+    return Applicability.SAFE
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    yield from missing_cleanup(
+        ctx,
+        installs=is_update,
+        cleans=_cleans,
+        command="rm -rf /var/lib/apt/lists/*",
+        message=MESSAGE,
+        exempt=_exempt,
+        final_image_only=True,
+        opaque=r"(?<![\w/-])(apt-get|apt|aptitude)\b[^;&|]*\bupdate\b",
+        at_end=True,
+        applicability=_applicability,
+    )
+
+
+RULE = Rule("DL3009", "apt-lists-cleanup", "apt-get update without removing the lists", check, __doc__, fix="sometimes")

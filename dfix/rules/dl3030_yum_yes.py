@@ -1,0 +1,46 @@
+"""`yum install` asks for confirmation without `-y`.
+
+## Why
+A build cannot answer yum's prompt; without `-y` the install stops there.
+
+## Example
+    RUN yum install httpd
+
+becomes
+
+    RUN yum install -y httpd
+
+## Fix
+Safe: `-y` only answers the prompt. It goes right after the install
+subcommand (`install`, `groupinstall` or `localinstall`); `--assumeyes` is
+accepted too.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._runs import missing_option
+from dfix.shell.commands import Invocation, hadolint_flags
+
+INSTALLS = frozenset({"install", "groupinstall", "localinstall"})
+
+
+def is_yes(call: Invocation) -> bool:
+    return bool({"y", "assumeyes"} & set(hadolint_flags(call)))
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    yield from missing_option(
+        ctx,
+        programs=frozenset({"yum"}),
+        subcommands=INSTALLS,
+        satisfied=is_yes,
+        flag="-y",
+        message="`yum install` without `-y` waits for an answer",
+        opaque=r"(?<![\w-])yum\b[^;&|]*\b(install|groupinstall|localinstall)\b",
+    )
+
+
+RULE = Rule("DL3030", "yum-yes", "yum install without -y", check, __doc__)

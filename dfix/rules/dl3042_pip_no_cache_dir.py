@@ -1,0 +1,92 @@
+"""`pip install` keeps its download cache in the image without `--no-cache-dir`.
+
+## Why
+pip caches every wheel it downloads under `~/.cache/pip`. In an image that
+cache is dead weight, often as large as the packages themselves.
+
+## Example
+    RUN pip install -r requirements.txt
+
+becomes
+
+    RUN pip install --no-cache-dir -r requirements.txt
+
+## Fix
+Safe: the same packages are installed; only the cache is not kept. The flag
+goes right after `install` (also in `python -m pip install`). Nothing is
+reported when the cache does not reach the image anyway: a BuildKit cache
+mount serves pip's cache, or `PIP_NO_CACHE_DIR` is set (an `ENV` of the stage
+or of the stages it is built from, or in the RUN itself).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from dfix.cst import nodes as n
+from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._runs import RunBody, insert_flag, mount_targets, opaque_mentions, report, run_bodies
+from dfix.rules._images import earlier_stage
+from dfix.rules._stages import Stage
+from dfix.shell.commands import Invocation
+from dfix.shell.nodes import Word
+
+_TRUE = re.compile(r"PIP_NO_CACHE_DIR=(1|true|True|TRUE|on|On|ON|yes|Yes|YES)")
+_TRUTHY = {"1", "true", "on", "yes"}
+MESSAGE = "`pip install` keeps its download cache in the image; use `--no-cache-dir`"
+
+
+def install_word(call: Invocation) -> Word | None:
+    """The `install` of `pip install`, `pip3 install` or `python -m pip install`."""
+    name = call.name
+    words = list(call.arguments)
+    if name.startswith("python"):
+        values = [w.value for w in words]
+        for index in range(len(values) - 1):
+            if values[index] == "-m" and values[index + 1] == "pip":
+                words = words[index + 2:]
+                break
+        else:
+            return None
+    elif not name.startswith("pip") or "pipx" in name or "pipenv" in name:
+        return None
+    return next((w for w in words if w.value == "install"), None)
+
+
+def _stage_disables_cache(tree: n.Dockerfile, stage: Stage, before: n.Instruction | None, seen: int = 0) -> bool:
+    for instruction in stage.instructions:
+        if instruction is before:
+            break
+        if isinstance(instruction, n.Env):
+            for pair in instruction.pairs:
+                if pair.key.value == "PIP_NO_CACHE_DIR" and pair.value.value.strip("\"'").lower() in _TRUTHY:
+                    return True
+    image = stage.from_.image if stage.from_ and stage.from_.image else ""
+    parent = earlier_stage(tree, stage, image) if image else None
+    return parent is not None and seen < 10 and _stage_disables_cache(tree, parent, None, seen + 1)
+
+
+def _exempt(ctx: Context, body: RunBody) -> bool:
+    if any(".cache/pip" in target for target in mount_targets(body.run)):
+        return True
+    if _TRUE.search(body.script.value):
+        return True
+    return _stage_disables_cache(ctx.tree, body.stage, body.instruction)
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    for body in run_bodies(ctx.tree):
+        if _exempt(ctx, body):
+            continue
+        for call in body.invocations():
+            anchor = install_word(call)
+            if anchor is None or any(w.value == "--no-cache-dir" for w in call.arguments):
+                continue
+            fix = insert_flag(call.command, anchor, "--no-cache-dir", "Add `--no-cache-dir`")
+            yield report(ctx, body, call.command, MESSAGE, fix)
+        if opaque_mentions(body, r"(?<![\w-])(pip[\w.]*|python[\w.]*\s+-m\s+pip)\b[^;&|]*\binstall\b"):
+            yield ctx.decline(body.run, MESSAGE, "the shell text is opaque to dfix")
+
+
+RULE = Rule("DL3042", "pip-no-cache-dir", "pip install without --no-cache-dir", check, __doc__)
