@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
-import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -15,6 +12,7 @@ import dockerfile
 import dfix
 import dfix.cst.nodes
 from dfix.diff import unified_diff
+from tests import hadolint
 from tests.conftest import FIXTURES
 
 RULE_CASES = sorted(
@@ -72,16 +70,15 @@ def touched_lines(text: str, select, unsafe: bool) -> set[int]:
 
 def hadolint_codes(text: str) -> Counter[str]:
     """hadolint's findings, counted by code."""
-    binary = Path(sys.executable).with_name("hadolint")
     with tempfile.NamedTemporaryFile("w", suffix=".Dockerfile", encoding="utf-8", newline="", delete=False) as handle:
         handle.write(text)
     try:
-        result = subprocess.run(
-            [str(binary), "--no-fail", "--format", "json", handle.name], capture_output=True, text=True, check=False
-        )
+        found = hadolint.findings([Path(handle.name)])[handle.name]
     finally:
         Path(handle.name).unlink()
-    return Counter(item["code"] for item in json.loads(result.stdout or "[]"))
+    if found is None:
+        raise hadolint.HadolintCrashed(text)
+    return Counter(code for code, _ in found)
 
 
 def describe(text: str, rule_id: str, unsafe: bool) -> str:

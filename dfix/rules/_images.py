@@ -10,7 +10,7 @@ from dfix.cst import nodes as n
 from dfix.images import (  # noqa: F401 - the family names are used by the rules through this module
     ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, SUSE, UNKNOWN, WINDOWS, family_of_image_name,
 )
-from dfix.rules._stages import Stage, stages
+from dfix.rules._stages import Stage, earlier_stage  # noqa: F401 - rules import earlier_stage from here too
 from dfix.shell.commands import invocations
 
 _MANAGERS = {"apt-get": DEBIAN, "apt": DEBIAN, "dpkg": DEBIAN, "apk": ALPINE, "yum": RHEL, "dnf": RHEL,
@@ -50,17 +50,6 @@ def expand_global_args(tree: n.Dockerfile, text: str) -> str:
         lambda m: defaults.get(m.group(1)) or m.group(2) or m.group(0),
         text,
     )
-
-
-def earlier_stage(tree: n.Dockerfile, stage: Stage, name: str) -> Stage | None:
-    """The stage called ``name`` before ``stage`` (what ``FROM name`` refers to)."""
-    found = None
-    for each in stages(tree):
-        if each.from_ is stage.from_:
-            return found
-        if each.name and each.name.lower() == name.lower():
-            found = each
-    return None
 
 
 def _family_of_image(tree: n.Dockerfile, stage: Stage, depth: int) -> str:

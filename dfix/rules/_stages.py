@@ -38,3 +38,42 @@ def stage_of(tree: n.Dockerfile, instruction: n.Instruction) -> Stage:
         if any(each is instruction for each in stage.instructions):
             return stage
     raise ValueError("the instruction is not in this tree")
+
+
+def earlier_stage(tree: n.Dockerfile, stage: Stage, name: str) -> Stage | None:
+    """The stage called ``name`` before ``stage`` (what ``FROM name`` refers to)."""
+    found = None
+    for each in stages(tree):
+        if each.from_ is stage.from_:
+            return found
+        if each.name and each.name.lower() == name.lower():
+            found = each
+    return None
+
+
+def ancestry(tree: n.Dockerfile, stage: Stage) -> list[Stage]:
+    """The stage, then the stages it is built FROM (by name), nearest first."""
+    chain = [stage]
+    while len(chain) < 20:
+        current = chain[-1]
+        image = current.from_.image if current.from_ is not None and current.from_.image else ""
+        parent = earlier_stage(tree, current, image) if image else None
+        if parent is None:
+            return chain
+        chain.append(parent)
+    return chain
+
+
+def shell_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> list[str]:
+    """The SHELL in effect at ``instruction``: set in its stage before it, or
+    in the stages it is built from; ``/bin/sh -c`` otherwise."""
+    for index, each in enumerate(ancestry(tree, stage)):
+        shell = None
+        for candidate in each.instructions:
+            if index == 0 and candidate is instruction:
+                break
+            if isinstance(candidate, n.Shell) and isinstance(candidate.body, n.JsonArray):
+                shell = list(candidate.body.values)
+        if shell:
+            return shell
+    return ["/bin/sh", "-c"]
