@@ -303,19 +303,33 @@ class Script(Node):
         return tuple(call for call in found if call is not None)
 
 
-def _collect_value(node: Node, out: list[str]) -> None:
+def logical(node: Node, compact: bool = False) -> str:
+    """A node's text as the shell reads it: Dockerfile continuations removed.
+
+    ``compact`` turns blanks that spanned continuation lines into one space,
+    for text that moves onto one line (the shell splits words the same way).
+    """
+    out: list[str] = []
+    _collect_value(node, out, compact)
+    return "".join(out)
+
+
+def _collect_value(node: Node, out: list[str], compact: bool = False) -> None:
+    if compact and isinstance(node, Whitespace) and any(isinstance(part, Continuation) for part in node.parts):
+        out.append(" ")
+        return
     for name in node._printed_fields():
         value = getattr(node, name)
-        _collect_from(value, out)
+        _collect_from(value, out, compact)
 
 
-def _collect_from(value: object, out: list[str]) -> None:
+def _collect_from(value: object, out: list[str], compact: bool = False) -> None:
     if value is None or isinstance(value, Continuation):
         return
     if isinstance(value, str):
         out.append(value)
     elif isinstance(value, Node):
-        _collect_value(value, out)
+        _collect_value(value, out, compact)
     else:
         for item in value:  # type: ignore[attr-defined]
-            _collect_from(item, out)
+            _collect_from(item, out, compact)
