@@ -14,7 +14,7 @@ _BY_NAME = [
     (re.compile(r"windows|servercore|nanoserver|dotnet/framework"), WINDOWS),
     (re.compile(r"alpine"), ALPINE),
     (re.compile(r"(^|/)busybox(:|$)"), BUSYBOX),
-    (re.compile(r"ubi\d|ubi-|redhat|rhel|centos|fedora|rocky|alma|oraclelinux|amazonlinux|amzn|photon|mariner"), RHEL),
+    (re.compile(r"ubi\d|ubi-|redhat|rhel|centos|fedora|rocky|alma|oraclelinux|amazonlinux|amzn|photon|mariner|azurelinux"), RHEL),
     (re.compile(r"suse|sles|leap|tumbleweed"), SUSE),
     (re.compile(r"debian|ubuntu|buster|bullseye|bookworm|trixie|jammy|focal|noble|bionic|slim"), DEBIAN),
 ]

@@ -49,22 +49,34 @@ def untouched_instructions_changed(before: str, after: str, touched_lines: set[i
 
 
 def touched_lines(text: str, select, unsafe: bool) -> set[int]:
-    """The start lines of the instructions the fixes found in ``text`` rewrite
-    or remove (a merge rewrites the first RUN and removes the second)."""
+    """The start lines of the original instructions the fixes rewrite or
+    remove (a merge rewrites the first RUN and removes the second), in every
+    round of fixing: a later round may touch an author's instruction that an
+    earlier one only stood next to (DL3059 merges a RUN that DL3002 inserted
+    into the RUN above it). An instruction a later round touches is traced
+    back to the original by its text, which no earlier round changed."""
     from dfix import engine, selection
     from dfix.cst.positions import Positions
 
+    rules = selection.resolve(selection.split(select))
     tree = dfix.parse(text)
-    positions = Positions(tree)
-    lines = set()
-    for diagnostic in engine.check(tree, selection.resolve(selection.split(select))):
-        if diagnostic.fix is None or not engine.is_applicable(diagnostic.fix, unsafe):
-            continue
-        for replacement in diagnostic.fix.replacements:
-            old = replacement.old
-            instruction = old if isinstance(old, dfix.cst.nodes.Instruction) else positions.instruction_of(old)
-            if instruction is not None:
-                lines.add(instruction.start_line)
+    original = {}
+    for instruction in tree.instructions:
+        original.setdefault(instruction.code, []).append(instruction.start_line)
+    lines: set[int] = set()
+    for _ in range(engine.MAX_ROUNDS):
+        positions = Positions(tree)
+        chosen = [d for d in engine.check(tree, rules) if engine.is_applicable(d.fix, unsafe)]
+        if not chosen:
+            break
+        chosen = engine._without_overlaps(tree, chosen)
+        for diagnostic in chosen:
+            for replacement in diagnostic.fix.replacements:
+                old = replacement.old
+                instruction = old if isinstance(old, dfix.cst.nodes.Instruction) else positions.instruction_of(old)
+                if instruction is not None:
+                    lines.update(original.get(instruction.code, ()))
+        tree, _, _ = engine._apply(tree, chosen)
     return lines
 
 

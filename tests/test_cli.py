@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from dfix.cli import cli, main
 
 ROOT = Path(__file__).resolve().parents[1]
-BAD = b"from alpine\nMAINTAINER Jane <jane@example.com>\nRUN echo hi\n"
-FIXED = b'FROM alpine\nLABEL maintainer="Jane <jane@example.com>"\nRUN echo hi\n'
-GOOD = b"FROM alpine\nRUN echo hi\n"
+BAD = b"from alpine:3.20\nMAINTAINER Jane <jane@example.com>\nRUN echo hi\nHEALTHCHECK NONE\n"
+FIXED = b'FROM alpine:3.20\nLABEL maintainer="Jane <jane@example.com>"\nRUN echo hi\nHEALTHCHECK NONE\n'
+GOOD = b"FROM alpine:3.20\nRUN echo hi\nHEALTHCHECK NONE\n"
 
 
 def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,8 +64,8 @@ def test_diff(tmp_path: Path) -> None:
     result = run("--diff", "Dockerfile", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.decode() == (
-        "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,3 +1,3 @@\n-from alpine\n-MAINTAINER Jane <jane@example.com>\n"
-        '+FROM alpine\n+LABEL maintainer="Jane <jane@example.com>"\n RUN echo hi\n'
+        "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,4 +1,4 @@\n-from alpine:3.20\n-MAINTAINER Jane <jane@example.com>\n"
+        '+FROM alpine:3.20\n+LABEL maintainer="Jane <jane@example.com>"\n RUN echo hi\n HEALTHCHECK NONE\n'
     )
     assert "\x1b[" not in result.stdout.decode()  # no colour when stdout is not a terminal
     assert "Would fix 2 findings in 1 file." in result.stderr.decode()
@@ -75,7 +75,7 @@ def test_diff(tmp_path: Path) -> None:
 
 
 def test_diff_marks_a_missing_final_newline(tmp_path: Path) -> None:
-    write(tmp_path / "Dockerfile", b"FROM a\nmaintainer me")
+    write(tmp_path / "Dockerfile", b"FROM a:1\nmaintainer me")
     result = run("--diff", "Dockerfile", cwd=tmp_path)
     assert result.stdout.decode().endswith(
         '-maintainer me\n\\ No newline at end of file\n+LABEL maintainer="me"\n\\ No newline at end of file\n'
@@ -92,10 +92,10 @@ def test_write(tmp_path: Path) -> None:
 
 
 def test_write_reports_what_remains(tmp_path: Path) -> None:
-    write(tmp_path / "Dockerfile", b'from a\nLABEL maintainer="x"\nMAINTAINER y\n')
+    write(tmp_path / "Dockerfile", b'from a:1\nLABEL maintainer="x"\nMAINTAINER y\n')
     result = run("--write", ".", cwd=tmp_path)
     assert result.returncode == 1
-    assert (tmp_path / "Dockerfile").read_bytes() == b'FROM a\nLABEL maintainer="x"\nMAINTAINER y\n'
+    assert (tmp_path / "Dockerfile").read_bytes() == b'FROM a:1\nLABEL maintainer="x"\nMAINTAINER y\n'
     assert result.stdout.decode().splitlines() == [
         "Dockerfile:3:1: DL4000 MAINTAINER is deprecated; use `LABEL maintainer=...`",
         "Fixed 1 finding in 1 file.",
@@ -124,7 +124,7 @@ def test_exit_zero(tmp_path: Path) -> None:
     write(tmp_path / "Dockerfile", BAD)
     assert run("--exit-zero", cwd=tmp_path).returncode == 0
     assert run("--exit-zero", "--diff", cwd=tmp_path).returncode == 0
-    write(tmp_path / "broken" / "Dockerfile", b"FROM a\nENV A\n")
+    write(tmp_path / "broken" / "Dockerfile", b"FROM a:1\nENV A\n")
     assert run("--exit-zero", cwd=tmp_path).returncode == 2  # errors are still errors
 
 
@@ -152,13 +152,13 @@ def test_stdin_write_prints_only_the_fixed_text(tmp_path: Path) -> None:
 
 
 def test_stdin_write_with_remaining_findings_still_exits_zero(tmp_path: Path) -> None:
-    text = b'FROM a\nLABEL maintainer="x"\nMAINTAINER y\n'
+    text = b'FROM a:1\nLABEL maintainer="x"\nMAINTAINER y\n'
     result = run("--write", "-", cwd=tmp_path, stdin=text)
     assert (result.returncode, result.stdout) == (0, text)
 
 
 def test_stdin_write_error_prints_nothing_and_exits_two(tmp_path: Path) -> None:
-    result = run("--write", "-", cwd=tmp_path, stdin=b"FROM a\nENV A\n")
+    result = run("--write", "-", cwd=tmp_path, stdin=b"FROM a:1\nENV A\n")
     assert result.returncode == 2
     assert result.stdout == b""
     assert b"-:2:1: error: ENV must have two arguments" in result.stderr
@@ -273,12 +273,12 @@ def test_help_and_version() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"FROM a\n\xff\xfe\n", b":2:1: error: invalid UTF-8 (byte 0xff)"),
-        (b"FROM a\nRUN \x00\x01\n", b":2:5: error: binary file (NUL byte), not a Dockerfile"),
+        (b"FROM a:1\n\xff\xfe\n", b":2:1: error: invalid UTF-8 (byte 0xff)"),
+        (b"FROM a:1\nRUN \x00\x01\n", b":2:5: error: binary file (NUL byte), not a Dockerfile"),
         (b"import os\nprint(os)\n", b":1:1: error: unknown instruction 'import'"),
-        (b"FROM a\nRUN <<EOF\nnever ends\n", b":2:1: error: unterminated heredoc"),
+        (b"FROM a:1\nRUN <<EOF\nnever ends\n", b":2:1: error: unterminated heredoc"),
         (b"# nothing but a comment\n", b":2:1: error: file with no instructions"),
-        (b"FROM a\nENV A=1 B\n", b":2:9: error: Syntax error - can't find = in 'B'"),
+        (b"FROM a:1\nENV A=1 B\n", b":2:9: error: Syntax error - can't find = in 'B'"),
     ],
     ids=["invalid utf-8", "binary", "not a dockerfile", "unterminated heredoc", "empty", "syntax"],
 )
@@ -292,15 +292,15 @@ def test_bad_input_gets_a_clear_error_and_stays_untouched(tmp_path: Path, data: 
 
 
 def test_too_large_file(tmp_path: Path) -> None:
-    write(tmp_path / "Dockerfile", b"FROM a\n" + b"# padding\n" * 500_000)
+    write(tmp_path / "Dockerfile", b"FROM a:1\n" + b"# padding\n" * 500_000)
     result = run("Dockerfile", cwd=tmp_path)
     assert result.returncode == 2 and b"file too large" in result.stderr
 
 
 def test_one_bad_file_does_not_stop_the_others(tmp_path: Path) -> None:
-    write(tmp_path / "a" / "Dockerfile", b"FROM a\nENV X\n")
+    write(tmp_path / "a" / "Dockerfile", b"FROM a:1\nENV X\n")
     write(tmp_path / "b" / "Dockerfile", BAD)
-    write(tmp_path / "c" / "app.Dockerfile", b"FROM c\nENV Y\n")
+    write(tmp_path / "c" / "app.Dockerfile", b"FROM c:1\nENV Y\n")
     result = run("--write", ".", cwd=tmp_path)
     assert result.returncode == 2
     errors = [line for line in result.stderr.decode().splitlines() if ": error: " in line]
@@ -323,10 +323,10 @@ def test_missing_path_and_directory_without_dockerfiles(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        (b"FROM a\r\nmaintainer me\r\n", b'FROM a\r\nLABEL maintainer="me"\r\n'),
-        (b"\xef\xbb\xbffrom a\nRUN b\n", b"\xef\xbb\xbfFROM a\nRUN b\n"),
-        (b"from a\nRUN b", b"FROM a\nRUN b"),
-        (b"FROM a\r\nrun b \\\r\n  c\n", b"FROM a\r\nRUN b \\\r\n  c\n"),
+        (b"FROM a:1\r\nmaintainer me\r\n", b'FROM a:1\r\nLABEL maintainer="me"\r\n'),
+        (b"\xef\xbb\xbffrom a:1\nRUN b\n", b"\xef\xbb\xbfFROM a:1\nRUN b\n"),
+        (b"from a:1\nRUN b", b"FROM a:1\nRUN b"),
+        (b"FROM a:1\r\nrun b \\\r\n  c\n", b"FROM a:1\r\nRUN b \\\r\n  c\n"),
     ],
     ids=["crlf", "bom", "no final newline", "mixed line ends"],
 )
@@ -391,7 +391,7 @@ def test_gitignore_and_exclude(tmp_path: Path) -> None:
 def test_many_files_run_in_parallel_with_the_same_results(tmp_path: Path) -> None:
     for index in range(40):
         write(tmp_path / f"s{index:02}" / "Dockerfile", BAD if index % 3 else GOOD)
-    write(tmp_path / "s07" / "Dockerfile", b"FROM a\nENV A\n")
+    write(tmp_path / "s07" / "Dockerfile", b"FROM a:1\nENV A\n")
     result = run("--format", "json", ".", cwd=tmp_path)
     assert result.returncode == 2
     paths = [f["path"] for f in json.loads(result.stdout)]
@@ -429,7 +429,7 @@ def test_nearest_configuration_wins_and_dfix_toml_before_pyproject(tmp_path: Pat
 
 
 def test_unsafe_fixes_from_configuration_and_command_line(tmp_path: Path) -> None:
-    unsafe = b'FROM a\nLABEL maintainer="x"\nMAINTAINER y\n'
+    unsafe = b'FROM a:1\nLABEL maintainer="x"\nMAINTAINER y\n'
     write(tmp_path / ".dfix.toml", b"unsafe-fixes = true\n")
     write(tmp_path / "Dockerfile", unsafe)
     assert run("--diff", cwd=tmp_path).returncode == 1
@@ -461,13 +461,13 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: bytes, messa
 @pytest.mark.parametrize(
     ("text", "ids"),
     [
-        (b"from a\n# dfix: ignore=DL4000\nMAINTAINER me\n", ["DF001"]),
-        (b"from a\n# hadolint ignore=DL4000,DL3008\nMAINTAINER me\n", ["DF001"]),
-        (b"from a\n# dfix: ignore=maintainer-deprecated\n# another comment\nMAINTAINER me\n", ["DF001"]),
-        (b"from a\n# dfix: ignore=DL4000\n\nMAINTAINER me\n", ["DF001", "DL4000"]),  # a blank line ends it
-        (b"from a\n# dfix: ignore=DL4000\nRUN x\nMAINTAINER me\n", ["DF001", "DL4000"]),  # only the next one
-        (b"from a\nMAINTAINER me\n# dfix: ignore-file=DF001\n", ["DL4000"]),
-        (b"# hadolint global ignore=DF001,DL4000\nfrom a\nMAINTAINER me\n", []),
+        (b"from a:1\n# dfix: ignore=DL4000\nMAINTAINER me\n", ["DF001"]),
+        (b"from a:1\n# hadolint ignore=DL4000,DL3008\nMAINTAINER me\n", ["DF001"]),
+        (b"from a:1\n# dfix: ignore=maintainer-deprecated\n# another comment\nMAINTAINER me\n", ["DF001"]),
+        (b"from a:1\n# dfix: ignore=DL4000\n\nMAINTAINER me\n", ["DF001", "DL4000"]),  # a blank line ends it
+        (b"from a:1\n# dfix: ignore=DL4000\nRUN x\nMAINTAINER me\n", ["DF001", "DL4000"]),  # only the next one
+        (b"from a:1\nMAINTAINER me\n# dfix: ignore-file=DF001\n", ["DL4000"]),
+        (b"# hadolint global ignore=DF001,DL4000\nfrom a:1\nMAINTAINER me\n", []),
     ],
     ids=["dfix", "hadolint", "name", "blank line", "next only", "file", "hadolint global"],
 )
@@ -522,10 +522,10 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
 
 def test_per_rule_options(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", b'[tool.dfix.rules.maintainer-deprecated]\nlabel = "org.opencontainers.image.authors"\n')
-    write(tmp_path / "Dockerfile", b"FROM a\nMAINTAINER Jane <jane@example.com>\n")
+    write(tmp_path / "Dockerfile", b"FROM a:1\nMAINTAINER Jane <jane@example.com>\n")
     result = run("--write", cwd=tmp_path)
     assert result.returncode == 0
-    assert (tmp_path / "Dockerfile").read_bytes() == b'FROM a\nLABEL org.opencontainers.image.authors="Jane <jane@example.com>"\n'
+    assert (tmp_path / "Dockerfile").read_bytes() == b'FROM a:1\nLABEL org.opencontainers.image.authors="Jane <jane@example.com>"\n'
     write(tmp_path / "pyproject.toml", b"[tool.dfix.rules.DL4000]\nlabel = 3\n")
     assert b"rules.DL4000.label must be a str" in run(cwd=tmp_path).stderr
 

@@ -45,8 +45,8 @@ def test_fixes_that_never_settle_leave_the_file_alone() -> None:
 
 
 def test_non_overlapping_fixes_apply_together() -> None:
-    result = dfix.fix("from a\nMAINTAINER me\nrun x\n")
-    assert result.code == 'FROM a\nLABEL maintainer="me"\nRUN x\n'
+    result = dfix.fix("from a:1\nMAINTAINER me\nrun x\n")
+    assert result.code == 'FROM a:1\nLABEL maintainer="me"\nRUN x\n'
     assert result.applied == ["DF001", "DL4000", "DF001"]
     assert result.diagnostics == [] and result.bugs == []
 
@@ -82,17 +82,17 @@ def test_unsafe_fixes_only_on_request() -> None:
 
 
 def test_check_api() -> None:
-    (diagnostic,) = dfix.check("FROM a\nMAINTAINER me\n")
+    (diagnostic,) = dfix.check("FROM a:1\nMAINTAINER me\n")
     assert (diagnostic.id, diagnostic.line, diagnostic.column) == ("DL4000", 2, 1)
     assert diagnostic.fix.applicability.value == "safe"
-    assert dfix.check("FROM a\nMAINTAINER me\n", ignore="DL4000") == []
+    assert dfix.check("FROM a:1\nMAINTAINER me\n", ignore="DL4000") == []
     assert [d.id for d in dfix.check("from a\nMAINTAINER me\n", select="DF")] == ["DF001"]
 
 
 def test_selectors() -> None:
     with pytest.raises(ValueError, match="unknown rule selector"):
         dfix.check("FROM a\n", select="nonsense")
-    assert dfix.check("from a\n", select="DL3008") == []  # a hadolint id dfix does not have yet
+    assert dfix.check("from a\n", select="DL3061") == []  # a hadolint id dfix does not have
 
 
 @pytest.mark.corpus

@@ -34,8 +34,11 @@ def _deliberate(code: str, line: int, fixed: dfix.cst.nodes.Dockerfile, applied:
         # `apt-get dist-clean` removes the apt lists (apt 2.7); hadolint does not know it
         return instruction is not None and "dist-clean" in instruction.code
     if code == "DL3025":
-        # HEALTHCHECK's shell form: its process gets no signals to miss
-        return isinstance(instruction, dfix.cst.nodes.Healthcheck)
+        # HEALTHCHECK's shell form: its process gets no signals to miss; and an
+        # array with a `\/` escape, which is JSON to BuildKit but not to hadolint
+        return isinstance(instruction, dfix.cst.nodes.Healthcheck) or (
+            instruction is not None and isinstance(getattr(instruction, "body", None), dfix.cst.nodes.JsonArray)
+        )
     if code == "DL3002":
         # a build stage's user never runs the image: dfix reports the final stage only
         froms = [i.start_line for i in fixed.instructions if isinstance(i, dfix.cst.nodes.From)]
@@ -43,6 +46,9 @@ def _deliberate(code: str, line: int, fixed: dfix.cst.nodes.Dockerfile, applied:
     if code in ("DL3033", "DL3041"):
         # DL3002 installs shadow-utils where minimal images lack useradd; hadolint wants its version pinned
         return "DL3002" in applied and instruction is not None and "shadow-utils" in instruction.code
+    if code.startswith("SC"):
+        # DL4006's SHELL makes ShellCheck read the stage as bash or ash instead of sh: its warnings change dialect
+        return "DL4006" in applied
     if code == "DL3066":
         # DL3002 switches back to the author's own user by name when it has no UID for it
         return "DL3002" in applied and isinstance(instruction, dfix.cst.nodes.User)
@@ -62,6 +68,11 @@ def test_hadolint_agrees_with_the_fixes(tmp_path: Path) -> None:
         if result.code == text:
             continue
         before, after = tmp_path / f"{name}.before", tmp_path / f"{name}.after"
+        if "DF005" in result.applied:
+            # hadolint stops reading an instruction at a blank line inside
+            # it and misses what follows; what it finds in the file without
+            # those lines is what the other fixes are measured against
+            text = dfix.fix(text, select="DF005").code
         before.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")
         after.write_text(result.code, encoding="utf-8", errors="surrogateescape", newline="")
         excused = {d.id for d in result.diagnostics if d.declined}
@@ -76,8 +87,8 @@ def test_hadolint_agrees_with_the_fixes(tmp_path: Path) -> None:
     problems = []
     crashed = 0
     for name, before, after, excused, fixed, applied in jobs:
-        if found_before[str(before)] is None:
-            crashed += 1  # hadolint cannot read the original: nothing to compare
+        if found_before[str(before)] is None or any(code == "DL1000" for code, _ in found_before[str(before)]):
+            crashed += 1  # hadolint cannot read the original (it crashes, or reports a parse error): nothing to compare
             continue
         if found_after[str(after)] is None:
             problems.append(f"{name}: hadolint crashes on the fixed file")
@@ -94,7 +105,7 @@ def test_hadolint_agrees_with_the_fixes(tmp_path: Path) -> None:
             elif code not in TARGETED and count > old[code] and code not in excused:
                 problems.append(f"{name}: new hadolint finding {code} ({old[code]} -> {count})")
 
-    REPORT["corpus files changed (all rules, unsafe fixes)"] = f"{len(jobs)} ({crashed} that hadolint crashes on)"
+    REPORT["corpus files changed (all rules, unsafe fixes)"] = f"{len(jobs)} ({crashed} that hadolint cannot read)"
     REPORT["hadolint findings before -> after, per targeted id"] = ", ".join(
         f"{code} {totals_before[code]}->{totals_after[code]}" for code in TARGETED if totals_before[code]
     )

@@ -147,9 +147,8 @@ class Context:
     def report(self, node: Node, message: str, fix: Fix | None = None) -> Diagnostic:
         start, end = self.positions.span(node)
         text = self.text
-        # point at the node's text, not the blanks before it or the line end after it
-        while start < end and text[start] in " \t":
-            start += 1
+        # point at the node's text, not the blanks (and continuations) before it or the line end after it
+        start = _skip_blanks(text, start, end, self.tree.escape)
         while end > start and text[end - 1] in " \t\r\n":
             end -= 1
         line, column = self.positions.line_column(start)
@@ -159,6 +158,18 @@ class Context:
             self.rule, message, line, column, end_line, end_column, fix,
             instruction.start_line if instruction is not None else 0, (start, end),
         )
+
+
+def _skip_blanks(text: str, start: int, end: int, escape: str) -> int:
+    continuation = re.compile(re.escape(escape) + r"[ \t]*\r?\n")
+    while start < end:
+        if text[start] in " \t":
+            start += 1
+        elif (found := continuation.match(text, start, end)) is not None:
+            start = found.end()
+        else:
+            break
+    return start
 
 
 def instructions(tree: Dockerfile) -> Iterator[Instruction]:

@@ -52,11 +52,18 @@ def insertion_point(tree: n.Dockerfile, stage: Stage) -> tuple[n.Line, bool, n.I
     )
     if runtime is None:
         return instructions[last_build], True, instructions[last_build]
+    return comments_above(tree, runtime), False, runtime
+
+
+def comments_above(tree: n.Dockerfile, instruction: n.Instruction) -> n.Line:
+    """The first of the comment lines right above ``instruction`` (they
+    describe it, or hold its `# hadolint ignore=`, so what goes before it
+    goes before them), or the instruction itself."""
     body = tree.body
-    index = next(i for i, line in enumerate(body) if line is runtime)
+    index = next(i for i, line in enumerate(body) if line is instruction)
     while index > 0 and isinstance(body[index - 1], n.Comment):
         index -= 1
-    return body[index], False, runtime
+    return body[index]
 
 
 def with_line_end(line: n.Line, newline: str) -> n.Line:

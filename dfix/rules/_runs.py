@@ -3,6 +3,7 @@ fixes that insert a flag or append a command in the body's own layout."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -58,6 +59,25 @@ def run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
 
 
 _SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh"))
+
+
+def exec_form_runs(tree: n.Dockerfile) -> Iterator[tuple[n.Run, n.JsonArray, Stage]]:
+    """The exec-form RUNs (``RUN ["pip", "install", "x"]``), ONBUILD's too."""
+    for stage in stages(tree):
+        for instruction in stage.instructions:
+            run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+            if isinstance(run, n.Run) and isinstance(run.body, n.JsonArray):
+                yield run, run.body, stage
+
+
+def insert_exec_argument(array: n.JsonArray, after: int, value: str) -> n.JsonArray:
+    """``array`` with ``value`` as a new element after element ``after``
+    (not the last), spaced like the element that follows it."""
+    elements = list(array.elements)
+    follower = elements[after + 1]
+    new = n.JsonString(follower.whitespace_before, (json.dumps(value, ensure_ascii=False),), n.Whitespace(), ",")
+    elements.insert(after + 1, new)
+    return array.with_changes(elements=tuple(elements))
 
 
 def heredoc_script(instruction: n.Instruction, script: Script) -> Script | None:

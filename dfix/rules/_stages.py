@@ -64,9 +64,9 @@ def ancestry(tree: n.Dockerfile, stage: Stage) -> list[Stage]:
     return chain
 
 
-def shell_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> list[str]:
+def explicit_shell(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> list[str] | None:
     """The SHELL in effect at ``instruction``: set in its stage before it, or
-    in the stages it is built from; ``/bin/sh -c`` otherwise."""
+    in the stages it is built FROM; None when no SHELL instruction sets it."""
     for index, each in enumerate(ancestry(tree, stage)):
         shell = None
         for candidate in each.instructions:
@@ -74,6 +74,12 @@ def shell_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> li
                 break
             if isinstance(candidate, n.Shell) and isinstance(candidate.body, n.JsonArray):
                 shell = list(candidate.body.values)
-        if shell:
+        if shell is not None:
             return shell
-    return ["/bin/sh", "-c"]
+    return None
+
+
+def shell_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> list[str]:
+    """The shell that runs ``instruction``'s shell form: ``/bin/sh -c``
+    unless a SHELL instruction says otherwise."""
+    return explicit_shell(tree, stage, instruction) or ["/bin/sh", "-c"]

@@ -13,7 +13,8 @@ becomes
 
 ## Fix
 Safe: the same packages are installed; only the cache is not kept. The flag
-goes right after `install` (also in `python -m pip install`). Nothing is
+goes right after `install` (also in `python -m pip install`, and in an
+exec-form `RUN ["pip", "install", ...]`, as a new element). Nothing is
 reported when the cache does not reach the image anyway: a BuildKit cache
 mount serves pip's cache, or `PIP_NO_CACHE_DIR` is set (an `ENV` of the stage
 or of the stages it is built from, or in the RUN itself).
@@ -25,8 +26,8 @@ import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
-from dfix.rules._runs import RunBody, insert_flag, mount_targets, opaque_mentions, report, run_bodies
+from dfix.rules._api import Context, Diagnostic, Fix, Rule
+from dfix.rules._runs import RunBody, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_bodies
 from dfix.rules._images import earlier_stage
 from dfix.rules._stages import Stage
 from dfix.shell.commands import Invocation
@@ -87,6 +88,27 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             yield report(ctx, body, call.command, MESSAGE, fix)
         if opaque_mentions(body, r"(?<![\w-])(pip[\w.]*|python[\w.]*\s+-m\s+pip)\b[^;&|]*\binstall\b"):
             yield ctx.decline(body.run, MESSAGE, "the shell text is opaque to dfix")
+    for run, array, stage in exec_form_runs(ctx.tree):
+        argv = array.values
+        install = _exec_install_index(argv)
+        if install is None or "--no-cache-dir" in argv or install == len(argv) - 1:
+            continue
+        if any(".cache/pip" in target for target in mount_targets(run)) or _stage_disables_cache(ctx.tree, stage, run):
+            continue
+        new = insert_exec_argument(array, install, "--no-cache-dir")
+        yield ctx.report(run, MESSAGE, Fix.replace(array, new, "Add `--no-cache-dir`"))
+
+
+def _exec_install_index(argv: tuple[str, ...]) -> int | None:
+    """Where `install` is in an exec-form ``pip install`` or ``python -m pip install``."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if name.startswith("python") and argv[1:3] == ("-m", "pip"):
+        start = 3
+    elif name.startswith("pip") and "pipx" not in name and "pipenv" not in name:
+        start = 1
+    else:
+        return None
+    return next((index for index in range(start, len(argv)) if argv[index] == "install"), None)
 
 
 RULE = Rule("DL3042", "pip-no-cache-dir", "pip install without --no-cache-dir", check, __doc__)
