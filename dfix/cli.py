@@ -8,6 +8,7 @@ output, errors to standard error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Sequence
 
@@ -20,6 +21,8 @@ from dfix.files import STDIN, FileError, discover
 from dfix.report import FORMATS, FileReport, Finding, github_report, json_report, rules_table, sarif_report, text_line
 from dfix.rules import ALL_RULES
 from dfix.runner import Settings, read_stdin, run
+from dfix.verify.builders import BUILDERS
+from dfix.verify.command import verify_options as _verify_options, verify_reports
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -49,6 +52,20 @@ def _plural(count: int, word: str) -> str:
               help="The name of the file read from standard input, for messages and configuration.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files and directories that match, in directory searches (gitignore syntax); repeatable.")
+@click.option("--verify", is_flag=True,
+              help="Build each changed file before and after its fixes and report what changed in the image; "
+                   "with --write, a file whose fixes break its build is not written.")
+@click.option("--builder", type=click.Choice(BUILDERS), metavar="NAME",
+              help="Build with docker, podman or buildah (default: the first that works here).")
+@click.option("--context", "build_context", type=click.Path(file_okay=False, exists=True), metavar="DIR",
+              help="The build context for --verify (default: the Dockerfile's folder).")
+@click.option("--target", metavar="STAGE", help="The stage --verify builds (default: the last).")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+              help="A build argument for --verify; repeatable.")
+@click.option("--verify-run", metavar="CMD",
+              help="With --verify, run CMD (with sh -c) in both images and compare exit statuses.")
+@click.option("--verify-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="With --verify, also write what was measured as JSON to FILE.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="RULE", help="Explain a rule (id or name) and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings and errors only, no summary.")
@@ -56,7 +73,9 @@ def _plural(count: int, word: str) -> str:
 def cli(
     paths: tuple[str, ...], diff: bool, write: bool, check: bool, select: tuple[str, ...], ignore: tuple[str, ...],
     unsafe_fixes: bool | None, exit_zero: bool, output_format: str, stdin_filename: str | None,
-    exclude: tuple[str, ...], list_rules: bool, explain: str | None, quiet: bool,
+    exclude: tuple[str, ...], verify: bool, builder: str | None, build_context: str | None, target: str | None,
+    build_args: tuple[str, ...], verify_run: str | None, verify_report: str | None,
+    list_rules: bool, explain: str | None, quiet: bool,
 ) -> None:
     """Find and fix problems in Dockerfiles.
 
@@ -88,8 +107,12 @@ def cli(
     except selection.SelectorError as error:
         raise click.UsageError(str(error)) from None
     mode = "write" if write else "diff" if diff else "check" if check else "lint"
+    verifying = _verify_options(verify, mode, builder, build_context, target, build_args, verify_run, verify_report)
     settings = Settings(mode, tuple(selectors[0]) if selectors[0] else None, tuple(selectors[1]), unsafe_fixes,
                         stdin_filename)
+    if verifying is not None:
+        # fixes are computed without writing; a file is written once its build is verified
+        settings = dataclasses.replace(settings, mode="diff")
 
     items = list(discover(list(paths) or ["."], exclude))
     errors = [str(item) for item in items if isinstance(item, FileError)]
@@ -100,6 +123,12 @@ def cli(
     reports = list(_run_with_progress(files, settings, stdin, quiet))
     for report in reports:
         errors += report.errors
+    verdicts = []
+    if verifying is not None:
+        found, options = verifying
+        jobs = [(path, report) for path, report in zip(files, reports) if report.changed and not report.errors]
+        verdicts = verify_reports(found, jobs, settings, stdin, options, write=mode == "write", report_file=verify_report)
+        errors += [error for _, report in jobs for error in report.errors if error not in errors]
     for error in errors:
         click.echo(error, err=True)
 
@@ -127,6 +156,8 @@ def cli(
 
     if errors:
         sys.exit(EXIT_ERROR)
+    if any(not verdict.ok for verdict in verdicts):
+        sys.exit(EXIT_FINDINGS)
     if exit_zero:
         sys.exit(EXIT_OK)
     bad = bool(changed) if mode in ("diff", "check") else bool(findings)

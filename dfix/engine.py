@@ -30,6 +30,8 @@ class Result:
     code: str
     #: the ids of the rules whose fixes were applied, in order
     applied: list[str] = field(default_factory=list)
+    #: the ids among ``applied`` whose fix was an unsafe one
+    unsafe_applied: list[str] = field(default_factory=list)
     #: the findings in ``code``
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: dfix's own failures (a fix that broke the file, a loop that did not settle)
@@ -91,9 +93,10 @@ def fix(
                 result.bugs.append(f"dfix bug: the {kept[0].id} fix changes nothing; it was not applied")
             return result
         result.applied.extend(d.id for d in kept)
+        result.unsafe_applied.extend(d.id for d in kept if d.fix.applicability is Applicability.UNSAFE)
         tree, text = new_tree, new_text
     result.bugs.append(f"dfix bug: the fixes did not settle after {MAX_ROUNDS} rounds; the file was left as it was")
-    result.code, result.applied = original, []
+    result.code, result.applied, result.unsafe_applied = original, [], []
     result.diagnostics = check(parse(original), rules, options=options, ignored=ignored)
     return result
 

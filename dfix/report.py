@@ -39,6 +39,7 @@ class FileReport:
     old: str | None = None
     new: str | None = None
     applied: list[str] = field(default_factory=list)
+    unsafe_applied: list[str] = field(default_factory=list)
     #: "PATH:LINE:COL: error: ..." lines
     errors: list[str] = field(default_factory=list)
 

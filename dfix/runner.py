@@ -75,6 +75,7 @@ def process(path: str, settings: Settings, stdin: str | None = None) -> FileRepo
                 text, rules, unsafe=unsafe, options=config.rule_options, ignored=config.hadolint_ignored, tree=tree
             )
             report.old, report.new, report.applied = text, result.code, result.applied
+            report.unsafe_applied = result.unsafe_applied
             report.errors += [f"{name}: error: {bug}" for bug in result.bugs]
             diagnostics = result.diagnostics
             if settings.mode == "write" and report.changed and path != STDIN:

@@ -20,7 +20,9 @@ becomes
 ## Fix
 Safe: the value is quoted so that BuildKit reads it back exactly (quotes,
 `$` and the escape character are escaped; MAINTAINER never expanded
-variables, a label would). Unsafe when the stage already sets a `maintainer`
+variables, a label would). The image gets the label in place of its Author
+field: that change to its config is the point of the fix, and `dfix --verify`
+reports it as this rule's. Unsafe when the stage already sets a `maintainer`
 label to another value, because the new label could override it.
 """
 
@@ -90,5 +92,6 @@ def _unquoted(text: str) -> str:
 
 
 RULE = Rule(
-    "DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__, options={"label": "maintainer"}
+    "DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__, options={"label": "maintainer"},
+    config_changes=("Labels",),
 )
