@@ -15,18 +15,17 @@ becomes
     CMD ["python", "app.py", "--port", "8000"]
 
 ## Fix
-Unsafe: the image's config changes (its Cmd or Entrypoint), and the program
-becomes PID 1, which is the point, but also means it now gets the signals
-and must reap its children; `dfix --verify` lists the change. dfix's safe
-fixes never change the config a container runs with.
+Safe when the body is one command of literal words (quotes removed as the
+shell would remove them, a leading `exec` dropped) and nothing combines
+differently: for CMD, no ENTRYPOINT of the stage (or of a base image known
+to set one, such as node's or nginx's) receives it; for ENTRYPOINT, no CMD of
+the stage starts being passed to it. The words become the array: the same
+program runs with the same arguments, as PID 1, which is the point. The
+image's Cmd or Entrypoint changes by design, and `dfix --verify` reports it
+as this rule's.
 
-When the body is one command of literal words (quotes removed as the shell
-would remove them, a leading `exec` dropped) and nothing combines
-differently (for CMD, no ENTRYPOINT of the stage, or of a base image known to
-set one, such as node's or nginx's, receives it; for ENTRYPOINT, no CMD of
-the stage starts being passed to it), the words become the array.
-
-Otherwise the fix keeps the shell, but makes it hand over to the program: `["/bin/sh", "-c", "exec python app.py"]` (with the shell
+Otherwise the fix is unsafe and keeps the shell, but makes it hand over to
+the program: `["/bin/sh", "-c", "exec python app.py"]` (with the shell
 `SHELL` set, and `exec` before the last command of a list). That is the form
 for bodies with variables, operators, redirections, globs or `~`, and for
 ENTRYPOINTs the stage gives a CMD to: the shell ignores the extra arguments,
@@ -156,13 +155,16 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 combines = any(isinstance(i, n.Cmd) for i in stage.instructions)
             words = literal_words(script)
             if words is not None and not combines:
-                values = words
+                values, applicability = words, Applicability.SAFE
             else:
-                values = [*shell_at(ctx.tree, stage, instruction), with_exec(script)]
+                values, applicability = [*shell_at(ctx.tree, stage, instruction), with_exec(script)], Applicability.UNSAFE
             array = n.JsonArray.of(values, whitespace_before="")
             array = array.with_changes(whitespace_before=instruction.body.whitespace_before)
-            fix = Fix.replace(instruction.body, array, "Use the exec form", Applicability.UNSAFE)
+            fix = Fix.replace(instruction.body, array, "Use the exec form", applicability)
             yield ctx.report(instruction, message, fix)
 
 
-RULE = Rule("DL3025", "exec-form", "CMD or ENTRYPOINT in shell form", check, __doc__, fix="unsafe")
+RULE = Rule(
+    "DL3025", "exec-form", "CMD or ENTRYPOINT in shell form", check, __doc__, fix="sometimes",
+    config_changes=("Cmd", "Entrypoint"),
+)
