@@ -63,7 +63,7 @@ def _plural(count: int, word: str) -> str:
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
               help="A build argument for --verify; repeatable.")
 @click.option("--verify-run", metavar="CMD",
-              help="With --verify, run CMD (with sh -c) in both images and compare exit statuses.")
+              help="With --verify, run CMD in both images (with sh -c when it has shell syntax) and compare exit statuses.")
 @click.option("--verify-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="With --verify, also write what was measured as JSON to FILE.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")

@@ -49,6 +49,10 @@ def _deliberate(code: str, line: int, fixed: dfix.cst.nodes.Dockerfile, applied:
     if code.startswith("SC"):
         # DL4006's SHELL makes ShellCheck read the stage as bash or ash instead of sh: its warnings change dialect
         return "DL4006" in applied
+    if code in ("DL3008", "DL3018"):
+        # DF100's runtime stage installs the packages the build installed, unpinned as the author had them
+        froms = [i.start_line for i in fixed.instructions if isinstance(i, dfix.cst.nodes.From)]
+        return "DF100" in applied and bool(froms) and line > froms[-1]
     if code == "DL3066":
         # DL3002 switches back to the author's own user by name when it has no UID for it
         return "DL3002" in applied and isinstance(instruction, dfix.cst.nodes.User)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -137,8 +139,11 @@ def _json(command: list[str]) -> Any:
 
 
 def run(builder: Builder, tag: str, command: str) -> int:
-    """The exit status of ``sh -c command`` in a container of ``tag``, as
-    the image's own user, in its working directory."""
+    """The exit status of ``command`` in a container of ``tag``, as the
+    image's own user, in its working directory: run directly when it is
+    plain words (images without a shell, such as distroless, can run it),
+    else with ``sh -c``."""
+    argv = _plain_argv(command) or ["/bin/sh", "-c", command]
     try:
         if builder.name == "buildah":
             container = subprocess.run(
@@ -150,17 +155,26 @@ def run(builder: Builder, tag: str, command: str) -> int:
             name = container.stdout.strip().splitlines()[-1]
             try:
                 return subprocess.run(
-                    [builder.executable, "run", name, "--", "/bin/sh", "-c", command],
+                    [builder.executable, "run", name, "--", *argv],
                     capture_output=True, stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT,
                 ).returncode
             finally:
                 subprocess.run([builder.executable, "rm", name], capture_output=True, timeout=120)
         return subprocess.run(
-            [builder.executable, "run", "--rm", "--entrypoint", "/bin/sh", tag, "-c", command],
+            [builder.executable, "run", "--rm", "--entrypoint", argv[0], tag, *argv[1:]],
             capture_output=True, stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT,
         ).returncode
     except subprocess.TimeoutExpired:
         return 124  # as timeout(1) reports it
+
+
+def _plain_argv(command: str) -> list[str] | None:
+    if re.search(r"[|&;<>()$`\\*?~{}\[\]]|^\s*\w+=", command):
+        return None
+    try:
+        return shlex.split(command) or None
+    except ValueError:
+        return None
 
 
 def remove(builder: Builder, tag: str) -> None:

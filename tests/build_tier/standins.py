@@ -53,6 +53,7 @@ DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 LABEL = "org.dfix.standin.recipe"
 # Bump to force every stand-in (and the rootfs tarball) to be made anew.
 RECIPE_VERSION = 1
+SCRATCH = "scratch"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -239,10 +240,13 @@ def build(dockerfile: str | os.PathLike[str], context: str | os.PathLike[str], t
                           stderr=subprocess.STDOUT, timeout=timeout)
 
 
-def prune() -> None:
-    """Remove leftover working containers and dangling images (this drops the
-    --layers cache too; stand-ins and other tagged images stay)."""
-    buildah("rm", "--all", check=False)
+def prune(containers: bool = False) -> None:
+    """Remove dangling images (this drops the --layers cache too; stand-ins
+    and other tagged images stay), and with ``containers`` every working
+    container: only from the command line, as it would also take those of
+    builds running beside this one."""
+    if containers:
+        buildah("rm", "--all", check=False)
     buildah("rmi", "--prune", check=False)
 
 
@@ -270,6 +274,7 @@ class StandIn:
     cmd: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
     workdir: str | None = None
+    user: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -468,7 +473,20 @@ def recipes() -> list[StandIn]:
         env_from=(("GOLANG_VERSION",
                    "/usr/local/go/bin/go env GOVERSION | sed s/^go//"),),
         workdir="/go", cmd=("bash",))
-    return [debian, debian_slim, python, node, golang]
+    # distroless/static: no shell, no package manager; the files a static
+    # binary needs (users, a writable /tmp, certificates' place) and user 65532
+    distroless = StandIn(
+        name="gcr.io/distroless/static-debian12:nonroot", aliases=("gcr.io/distroless/static-debian12:latest",),
+        base=SCRATCH,
+        files=(
+            ("/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+                            "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n", "0644"),
+            ("/etc/group", "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n", "0644"),
+            ("/tmp/", "", "1777"), ("/home/nonroot/", "", "0700"), ("/etc/ssl/certs/", "", "0755"),
+        ),
+        env=(("PATH", DEFAULT_PATH), ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")),
+        user="65532", workdir="/home/nonroot")
+    return [debian, debian_slim, python, node, golang, distroless]
 
 
 # --------------------------------------------------------------------------
@@ -498,7 +516,7 @@ def rootfs_key() -> str:
 def recipe_hashes(mirror: str, security_mirror: str) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for recipe in recipes():
-        parent = hashes[recipe.base] if recipe.base else rootfs_key()
+        parent = hashes.get(recipe.base, recipe.base) if recipe.base else rootfs_key()
         fields = dataclasses.asdict(recipe)
         fields.pop("aliases")
         hashes[recipe.name] = _digest({
@@ -571,8 +589,21 @@ def _container(image: str, name: str) -> Iterator[str]:
         buildah("rm", ctr, check=False)
 
 
-def _write_files(ctr: str, files: Sequence[tuple[str, str, str]]) -> None:
+def _write_files(ctr: str, files: Sequence[tuple[str, str, str]], *, shell: bool = True) -> None:
     if not files:
+        return
+    if not shell:
+        # an image without a shell (distroless): copy the files in from a folder
+        with tempfile.TemporaryDirectory() as tmp:
+            for path, content, mode in files:
+                target = Path(tmp) / path.lstrip("/")
+                if path.endswith("/"):
+                    target.mkdir(parents=True, exist_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(content)
+                target.chmod(int(mode, 8))
+            buildah("copy", ctr, tmp, "/")
         return
     script = ["set -eu"]
     for path, content, mode in files:
@@ -600,6 +631,8 @@ def _configure(ctr: str, recipe: StandIn, recipe_hash: str) -> None:
         args += ["--cmd", json.dumps(list(recipe.cmd))]
     if recipe.workdir is not None:
         args += ["--workingdir", recipe.workdir]
+    if recipe.user is not None:
+        args += ["--user", recipe.user]
     args += ["--label", f"{LABEL}={recipe_hash}", ctr]
     buildah(*args)
 
@@ -634,7 +667,7 @@ def _current(recipe: StandIn, recipe_hash: str) -> str | None:
         ids.add(raw["FromImageID"])
     if len(ids) != 1 or raw is None:
         return None
-    if recipe.base:
+    if recipe.base and recipe.base != SCRATCH:
         parent = inspect_raw(recipe.base)
         parent_layers = _diff_ids(parent) if parent else None
         if not parent_layers or _diff_ids(raw)[:len(parent_layers)] != parent_layers:
@@ -749,7 +782,7 @@ def _make_derived(recipe: StandIn, recipe_hash: str) -> Result:
     started = time.monotonic()
     tag = short(recipe.name).replace(":", "-").replace("/", "-").replace(".", "")
     with _container(recipe.base, f"dfix-standin-{tag}") as ctr:
-        _write_files(ctr, recipe.files)
+        _write_files(ctr, recipe.files, shell=recipe.base != SCRATCH)
         if recipe.script:
             _run(ctr, recipe.script)
         _configure(ctr, recipe, recipe_hash)

@@ -18,7 +18,8 @@ from tests.conftest import REPORT
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_FIXTURES = ROOT / "fixtures" / "build"
-SAFE = sorted(path.name for path in BUILD_FIXTURES.iterdir() if not path.name.startswith("unsafe"))
+SAFE = sorted(path.name for path in BUILD_FIXTURES.iterdir() if not path.name.startswith(("unsafe", "split")))
+SPLIT = sorted(path.name for path in BUILD_FIXTURES.iterdir() if path.name.startswith("split"))
 
 
 def verify(directory: Path, env: dict[str, str], *args: str) -> tuple[dict, subprocess.CompletedProcess[str]]:
@@ -78,3 +79,22 @@ def test_unsafe_fixes_build_and_their_config_changes_are_named(build_env, fixtur
     assert verdict["after"]["size"] < verdict["before"]["size"]  # DL3015 leaves out the recommended packages
     assert "(the config changes are theirs)" in result.stderr
     assert verdict["ok"]
+
+
+@pytest.mark.parametrize("name", SPLIT)
+def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: str, build_env, fixture_copy) -> None:
+    verdict, result = verify(fixture_copy(name), build_env, "--select", "DF100", "--unsafe-fixes")
+    before, after = verdict["before"], verdict["after"]
+    assert verdict["applied"] == ["DF100"], result.stderr
+    assert before["built"], before.get("log")
+    assert after["built"], after.get("log")
+    assert before["smoke_exit"] == after["smoke_exit"] == 0, result.stderr
+    # the runtime runs as an unprivileged user on another base image, whose own ENV and labels
+    # differ: the command, working directory, ports and health check are the original's
+    assert set(verdict["config_changes"]) <= {"User", "Env", "Labels"}, verdict["config_changes"]
+    assert after["size"] < before["size"], result.stderr
+    assert verdict["ok"]
+    REPORT[f"build tier: DF100 {name.removeprefix('split_')}"] = (
+        f"{before['size'] / 1e6:.1f} MB -> {after['size'] / 1e6:.1f} MB "
+        f"({(after['size'] - before['size']) / before['size']:+.1%}), {before['layers']} -> {after['layers']} layers"
+    )

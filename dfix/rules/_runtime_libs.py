@@ -1,0 +1,87 @@
+"""Which system packages only build, and which runtime library a Debian
+`-dev` package is built against (bookworm's names), for DF100."""
+
+from __future__ import annotations
+
+# Compilers, headers and tools a build needs and a runtime does not.
+BUILD_ONLY = frozenset((
+    "build-essential", "gcc", "g++", "make", "cmake", "pkg-config", "pkgconf", "autoconf", "automake", "libtool",
+    "git", "curl", "wget", "ca-certificates", "gnupg", "unzip", "xz-utils", "patch", "musl-dev", "libc-dev",
+    "libc6-dev", "linux-headers", "python3-dev", "python-dev", "cargo", "rustc", "golang", "golang-go", "clang",
+    "llvm", "binutils", "bison", "flex", "swig", "gfortran",
+))
+
+# -dev package -> the library a program built against it loads at run time.
+RUNTIME_LIBS = {
+    "libpq-dev": "libpq5",
+    "libxml2-dev": "libxml2",
+    "libxslt1-dev": "libxslt1.1",
+    "libffi-dev": "libffi8",
+    "libssl-dev": "libssl3",
+    "libjpeg-dev": "libjpeg62-turbo",
+    "libjpeg62-turbo-dev": "libjpeg62-turbo",
+    "zlib1g-dev": "zlib1g",
+    "libpng-dev": "libpng16-16",
+    "libfreetype6-dev": "libfreetype6",
+    "libfreetype-dev": "libfreetype6",
+    "libtiff-dev": "libtiff6",
+    "libtiff5-dev": "libtiff6",
+    "libwebp-dev": "libwebp7",
+    "liblcms2-dev": "liblcms2-2",
+    "libopenjp2-7-dev": "libopenjp2-7",
+    "libmariadb-dev": "libmariadb3",
+    "libmariadb-dev-compat": "libmariadb3",
+    "default-libmysqlclient-dev": "libmariadb3",
+    "libmysqlclient-dev": "libmariadb3",
+    "libsqlite3-dev": "libsqlite3-0",
+    "libyaml-dev": "libyaml-0-2",
+    "libgeos-dev": "libgeos-c1v5",
+    "libgdal-dev": "libgdal32",
+    "libproj-dev": "libproj25",
+    "libldap2-dev": "libldap-2.5-0",
+    "libsasl2-dev": "libsasl2-2",
+    "libkrb5-dev": "libkrb5-3",
+    "libcurl4-openssl-dev": "libcurl4",
+    "libbz2-dev": "libbz2-1.0",
+    "liblzma-dev": "liblzma5",
+    "libzstd-dev": "libzstd1",
+    "libsnappy-dev": "libsnappy1v5",
+    "libblas-dev": "libblas3",
+    "liblapack-dev": "liblapack3",
+    "libopenblas-dev": "libopenblas0",
+    "libgmp-dev": "libgmp10",
+    "libmagic-dev": "libmagic1",
+    "libcairo2-dev": "libcairo2",
+    "libpango1.0-dev": "libpango-1.0-0",
+    "libgirepository1.0-dev": "libgirepository-1.0-1",
+    "libsndfile1-dev": "libsndfile1",
+    "libportaudio2": "libportaudio2",
+    "portaudio19-dev": "libportaudio2",
+    "libglib2.0-dev": "libglib2.0-0",
+    "libusb-1.0-0-dev": "libusb-1.0-0",
+    "libudev-dev": "libudev1",
+    "libsystemd-dev": "libsystemd0",
+    "libre2-dev": "libre2-9",
+    "libhdf5-dev": "libhdf5-103-1",
+    "libgl1-mesa-dev": "libgl1",
+    "libxrender-dev": "libxrender1",
+    "libxext-dev": "libxext6",
+    "libsm-dev": "libsm6",
+    "unixodbc-dev": "unixodbc",
+    "freetds-dev": "libsybdb5",
+    "libedit-dev": "libedit2",
+    "libreadline-dev": "libreadline8",
+    "libncurses-dev": "libncursesw6",
+    "libncurses5-dev": "libncursesw6",
+    "libevent-dev": "libevent-2.1-7",
+    "libuv1-dev": "libuv1",
+    "libsodium-dev": "libsodium23",
+    "libzmq3-dev": "libzmq5",
+    "libcap-dev": "libcap2",
+    "libacl1-dev": "libacl1",
+    "libmemcached-dev": "libmemcached11",
+}
+
+
+def runtime_library(package: str) -> str | None:
+    return RUNTIME_LIBS.get(package)

@@ -1,0 +1,127 @@
+"""DF100 split-build-runtime: structural checks on every file it rewrites,
+its fixtures' and the corpus's.
+
+For each output: dfix and BuildKit read it; the runtime stage installs no
+compiler or -dev package; every `COPY --from=build` source is something the
+build stage makes; and the runtime stage configures the container as the
+original did, but for the documented changes (a non-root USER when the
+original set none; Python's virtualenv first on PATH)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import dfix
+from dfix.cst import nodes as n
+from dfix.rules._runtime_libs import BUILD_ONLY, RUNTIME_LIBS
+from tests.conftest import FIXTURES, REPORT, corpus_names, corpus_text, corpus_tree
+from tests.rule_cases import buildkit
+
+CASES = sorted(p for p in (FIXTURES / "rules" / "DF100").glob("*.Dockerfile") if not p.name.endswith(".fixed.Dockerfile"))
+_COMPILERS = re.compile(r"(?<![\w.-])(gcc|g\+\+|clang|make|build-essential|golang(-go)?|cargo|rustc|[\w.+-]+-dev)(?![\w.-])")
+_CONFIG = (n.Expose, n.Cmd, n.Entrypoint, n.Label, n.Healthcheck, n.Stopsignal, n.Volume)
+
+
+def split(text: str) -> str | None:
+    result = dfix.fix(text, select="DF100", unsafe=True)
+    assert result.bugs == []
+    return result.code if "DF100" in result.applied else None
+
+
+def stages_of(tree: n.Dockerfile) -> list[list[n.Instruction]]:
+    out: list[list[n.Instruction]] = []
+    for instruction in tree.instructions:
+        if isinstance(instruction, n.From):
+            out.append([])
+        if out:
+            out[-1].append(instruction)
+    return out
+
+
+def workdirs(stage: list[n.Instruction]) -> list[str]:
+    current, out = "/", ["/"]
+    for instruction in stage:
+        if isinstance(instruction, n.Workdir):
+            value = instruction.value.value
+            current = value if value.startswith("/") else current.rstrip("/") + "/" + value
+            out.append(current)
+    return out
+
+
+def produced_by(build: list[n.Instruction], source: str) -> bool:
+    text = "\n".join(i.code for i in build if isinstance(i, n.Run))
+    dirs = workdirs(build)
+    if source in dirs[1:]:
+        return True  # the application folder (Node)
+    if source == "/opt/venv":
+        return "python -m venv /opt/venv" in text
+    for output in re.findall(r"\bgo build\b[^&;|\n]*?-o\s+(\S+)", text):
+        if source in (output, *(d.rstrip("/") + "/" + output for d in dirs)):
+            return True
+    tool = re.search(r"\b(mvn|gradle|cargo)\b", text)
+    return bool(tool) and any(source.startswith(d.rstrip("/") + "/target/") for d in dirs)
+
+
+def check_structure(original: str, fixed: str) -> None:
+    assert dfix.parse(fixed).code == fixed
+    buildkit(fixed)  # BuildKit reads it (raises otherwise)
+    old_stage = stages_of(dfix.parse(original))[-1]
+    build, runtime = stages_of(dfix.parse(fixed))[-2:]
+    # no compiler or header package in the runtime
+    for run in (i for i in runtime if isinstance(i, n.Run)):
+        found = [m.group(1) for m in _COMPILERS.finditer(run.code) if m.group(1) not in ("app",)]
+        assert not [f for f in found if f in BUILD_ONLY or f.endswith("-dev")], run.code
+    # every COPY --from=build source is made by the build stage
+    name = build[0].stage_name
+    for copy in (i for i in runtime if isinstance(i, n.Copy)):
+        if any(f.name == "from" and f.value == name for f in copy.flags):
+            for source in copy.values[:-1]:
+                assert produced_by(build, source), f"{source} is not made by the build stage"
+    # the container is configured as before
+    assert [i.code.strip() for i in runtime if isinstance(i, _CONFIG)] == [
+        i.code.strip() for i in old_stage if isinstance(i, _CONFIG)
+    ]
+    assert workdirs(runtime)[-1] == workdirs(old_stage)[-1]
+    old_env = [i.code.strip() for i in old_stage if isinstance(i, n.Env)]
+    new_env = [i.code.strip() for i in runtime if isinstance(i, n.Env)]
+    assert [e for e in new_env if "/opt/venv" not in e] == old_env
+    old_users = [i.value.value for i in old_stage if isinstance(i, n.User)]
+    new_users = [i.value.value for i in runtime if isinstance(i, n.User)]
+    if old_users:
+        assert new_users[-1] == old_users[-1]
+    else:
+        nonroot = runtime[0].image.endswith(":nonroot")
+        assert nonroot or (new_users and new_users[-1] not in ("root", "0", "0:0"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_fixture_outputs_are_sound(path: Path) -> None:
+    text = path.read_text()
+    fixed = split(text)
+    if fixed is None:
+        assert "[unsafe]" not in text.splitlines()[0], "this case should be split"
+        return
+    check_structure(text, fixed)
+
+
+def test_every_dev_package_maps_to_a_library_not_a_header() -> None:
+    for dev, library in RUNTIME_LIBS.items():
+        assert not library.endswith("-dev") and library not in BUILD_ONLY, (dev, library)
+
+
+@pytest.mark.corpus
+def test_corpus_outputs_are_sound() -> None:
+    split_count = declined = 0
+    for name in corpus_names():
+        if isinstance(corpus_tree(name), dfix.ParseError):
+            continue
+        text = corpus_text(name)
+        result = dfix.fix(text, select="DF100", unsafe=True)
+        declined += any(d.id == "DF100" and d.declined for d in result.diagnostics)
+        if "DF100" in result.applied:
+            split_count += 1
+            check_structure(text, result.code)
+    REPORT["DF100 on the corpus"] = f"{split_count} files split, {declined} reported without a fix (what blocked them is said)"
