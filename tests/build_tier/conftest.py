@@ -13,7 +13,10 @@ import pytest
 from tests.build_tier import standins
 
 #: the stand-ins the build fixtures are built FROM
-NEEDED = ("debian:bookworm-slim", "python:3.11-slim", "node:18", "golang:1.19", "gcr.io/distroless/static-debian12:nonroot")
+NEEDED = (
+    "debian:bookworm-slim", "python:3.11-slim", "node:18", "golang:1.19", "rust:1.75",
+    "gcr.io/distroless/static-debian12:nonroot",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -473,6 +473,16 @@ def recipes() -> list[StandIn]:
         env_from=(("GOLANG_VERSION",
                    "/usr/local/go/bin/go env GOVERSION | sed s/^go//"),),
         workdir="/go", cmd=("bash",))
+    # rust: Debian's cargo and rustc (older than the real image's, enough for
+    # a crate without dependencies: crates.io is not reachable from a build)
+    rust = StandIn(
+        name=q("rust:1.75"), aliases=(q(f"rust:1.75-{SUITE}"),),
+        base=debian.name,
+        script="set -eu\n" + _APT_INSTALL.format(pkgs="cargo rustc ca-certificates gcc libc6-dev")
+        + "\ncargo --version\n",
+        env=(("PATH", "/usr/local/cargo/bin:" + DEFAULT_PATH), ("CARGO_HOME", "/usr/local/cargo"),
+             ("RUSTUP_HOME", "/usr/local/rustup")),
+        cmd=("bash",))
     # distroless/static: no shell, no package manager; the files a static
     # binary needs (users, a writable /tmp, certificates' place) and user 65532
     distroless = StandIn(
@@ -486,7 +496,7 @@ def recipes() -> list[StandIn]:
         ),
         env=(("PATH", DEFAULT_PATH), ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")),
         user="65532", workdir="/home/nonroot")
-    return [debian, debian_slim, python, node, golang, distroless]
+    return [debian, debian_slim, python, node, golang, rust, distroless]
 
 
 # --------------------------------------------------------------------------
