@@ -186,11 +186,10 @@ def _plan(ctx: Context, stage: Stage, ecosystem: str, image: str) -> Plan:
                 raise Blocked("a WORKDIR dfix cannot resolve")
             workdir = value
         workdirs[id(instruction)] = workdir
-        if isinstance(instruction, (n.Onbuild, n.Add)) and not isinstance(instruction, n.Copy):
-            if isinstance(instruction, n.Add) and any("://" in v for v in instruction.values[:-1]):
-                raise Blocked("an ADD downloads a file the runtime may need")
-            if isinstance(instruction, n.Onbuild):
-                raise Blocked("ONBUILD instructions")
+        if isinstance(instruction, n.Onbuild):
+            raise Blocked("ONBUILD instructions")
+        if isinstance(instruction, n.Add) and any("://" in v for v in instruction.values[:-1]):
+            raise Blocked("an ADD downloads a file the runtime may need")
         if isinstance(instruction, (n.Copy, n.Add)) and any(f.name == "from" for f in instruction.flags):
             raise Blocked("a COPY --from brings files from another image")
         if isinstance(instruction, n.Run):
@@ -235,8 +234,6 @@ def _check_run(run: n.Run, ecosystem: str) -> list[str]:
             continue
         if ecosystem == "python" and name.startswith("python") and _python_runs_pip(command):
             continue
-        if ecosystem == "java" and name in ("./mvnw", "./gradlew"):
-            continue
         if name in _PACKAGE_MANAGERS:
             installed += _installed(command)
             continue
@@ -271,9 +268,15 @@ def _check_runtime_command(instruction: n.Instruction) -> None:
 # ---------------------------------------------------------------- per ecosystem
 
 
+def _only_build_packages(packages: list[str]) -> None:
+    """Blocked when a non-Python build installs packages the runtime may load."""
+    others = [package for package in packages if package not in BUILD_ONLY]
+    if others:
+        raise Blocked(f"the build installs system packages the runtime may need: {', '.join(others)}")
+
+
 def _plan_go(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dict, packages: list[str]) -> Plan:
-    if any(p not in BUILD_ONLY for p in packages):
-        raise Blocked(f"the build installs system packages the runtime may need: {', '.join(p for p in packages if p not in BUILD_ONLY)}")
+    _only_build_packages(packages)
     outputs = []
     static = _env_in_stage(stage, "CGO_ENABLED") == "0"
     for run in (i for i in stage.instructions if isinstance(i, n.Run)):
@@ -328,8 +331,7 @@ def _plan_go(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dic
 
 
 def _plan_node(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dict, packages: list[str]) -> Plan:
-    if any(p not in BUILD_ONLY for p in packages):
-        raise Blocked(f"the build installs system packages the runtime may need: {', '.join(p for p in packages if p not in BUILD_ONLY)}")
+    _only_build_packages(packages)
     if workdir == "/":
         raise Blocked("the application is not in a WORKDIR of its own")
     tools = {_name(c) for run in stage.instructions if isinstance(run, n.Run) for c in _script(run).commands()}
@@ -413,8 +415,7 @@ _JRE = (
 
 
 def _plan_java(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dict, packages: list[str]) -> Plan:
-    if packages:
-        raise Blocked(f"the build installs system packages the runtime may need: {', '.join(packages)}")
+    _only_build_packages(packages)
     tag = image.split(":", 1)[1] if ":" in image else ""
     runtime = None
     for pattern, template in _JRE:
@@ -449,8 +450,7 @@ def _jar_of(stage: Stage, workdir: str) -> str:
 
 
 def _plan_rust(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dict, packages: list[str]) -> Plan:
-    if any(p not in BUILD_ONLY for p in packages):
-        raise Blocked(f"the build installs system packages the runtime may need: {', '.join(p for p in packages if p not in BUILD_ONLY)}")
+    _only_build_packages(packages)
     if "alpine" in image:
         raise Blocked("a Rust build on Alpine: dfix does not know which Alpine runs it")
     release = "bullseye" if "bullseye" in image else "bookworm"
