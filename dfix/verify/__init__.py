@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from dfix.rules import ALL_RULES
 from dfix.verify import builders
 from dfix.verify.builders import Build, Builder, BuilderError, ImageFacts
 
@@ -81,8 +82,6 @@ class Verdict:
     @property
     def expected_changes(self) -> dict[str, list[str]]:
         """Config field -> the applied rules whose fixes change it by design."""
-        from dfix.rules import ALL_RULES
-
         by_id = {rule.id: rule for rule in ALL_RULES}
         out: dict[str, list[str]] = {}
         for rule_id in sorted(set(self.applied)):
