@@ -49,8 +49,9 @@ def covered(tree: n.Dockerfile, names: set[str]) -> bool:
 
 
 def make_context(tree: n.Dockerfile, directory: Path) -> None:
-    """A placeholder for each local COPY/ADD source: a file, or a folder
-    with a file when the source ends with `/` or has no dot in its name."""
+    """A placeholder for each local COPY/ADD source: a file (see
+    ``_placeholder``), or a folder with a file when the source ends with `/`
+    or has no dot in its name."""
     for instruction in tree.instructions:
         if not isinstance(instruction, (n.Copy, n.Add)) or any(f.name == "from" for f in instruction.flags):
             continue
@@ -67,8 +68,20 @@ def make_context(tree: n.Dockerfile, directory: Path) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if not target.exists():
-                    target.write_text("#!/bin/sh\nexit 0\n")
+                    target.write_text(_placeholder(target.name))
                     target.chmod(0o755)
+
+
+def _placeholder(name: str) -> str:
+    """Content the usual consumers of such a file accept: pip an empty
+    requirements file, npm a minimal package.json, a shell a script."""
+    if name.startswith("requirements") or name.endswith((".txt", ".cfg", ".conf", ".toml", ".yml", ".yaml")):
+        return ""
+    if name == "package.json":
+        return '{"name": "placeholder", "version": "1.0.0", "private": true}\n'
+    if name.endswith(".json"):
+        return "{}\n"
+    return "#!/bin/sh\nexit 0\n"
 
 
 def measure(builder: Builder, name: str, text: str, context: Path, unsafe: bool) -> dict | None:
