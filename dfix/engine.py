@@ -101,6 +101,15 @@ def fix(
     return result
 
 
+def apply_one(tree: Dockerfile, diagnostic: Diagnostic) -> str | None:
+    """The text of ``tree`` with this one finding's fix applied, or None when
+    it has no fix or the result would not parse (an editor's quick fix)."""
+    if diagnostic.fix is None or diagnostic.fix.applicability is Applicability.DISPLAY_ONLY:
+        return None
+    _, text, broken = _apply(tree, [diagnostic])
+    return None if broken or text == tree.code else text
+
+
 def _without_overlaps(tree: Dockerfile, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """The fixes to apply together: in source order, each one whose nodes do
     not overlap those of a fix taken before it."""

@@ -57,35 +57,61 @@ def rules_for(config: Config, settings: Settings) -> tuple[Rule, ...]:
     return selection.apply(rules, settings.select, settings.ignore)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What applies to one file: its configuration, the rules that run, and
+    whether unsafe fixes are applied."""
+
+    config: Config
+    rules: tuple[Rule, ...]
+    unsafe: bool
+
+
+def plan_for(path: str, settings: Settings) -> Plan:
+    """The configuration lookup for a file (``-`` is named by
+    ``settings.stdin_filename``, or stands in the current directory).
+    Raises ConfigError and SelectorError."""
+    where = Path(settings.stdin_filename or ".").parent if path == STDIN else Path(path).parent
+    config = config_for(where)
+    rules = rules_for(config, settings)
+    unsafe = settings.unsafe_fixes if settings.unsafe_fixes is not None else bool(config.unsafe_fixes)
+    return Plan(config, rules, unsafe)
+
+
 def process(path: str, settings: Settings, stdin: str | None = None) -> FileReport:
     """Check or fix one file (``-`` with ``stdin`` as its text)."""
     name = (settings.stdin_filename or "-") if path == STDIN else path
     report = FileReport(name)
     try:
-        where = Path(settings.stdin_filename or ".").parent if path == STDIN else Path(path).parent
-        config = config_for(where)
-        rules = rules_for(config, settings)
-        unsafe = settings.unsafe_fixes if settings.unsafe_fixes is not None else bool(config.unsafe_fixes)
+        plan = plan_for(path, settings)
         text = stdin if path == STDIN else read_text(path)
-        tree = load(name, text)
-        if settings.mode == "lint":
-            diagnostics = engine.check(tree, rules, options=config.rule_options, ignored=config.hadolint_ignored)
-        else:
-            result = engine.fix(
-                text, rules, unsafe=unsafe, options=config.rule_options, ignored=config.hadolint_ignored, tree=tree
-            )
-            report.old, report.new, report.applied = text, result.code, result.applied
-            report.unsafe_applied = result.unsafe_applied
-            report.errors += [f"{name}: error: {bug}" for bug in result.bugs]
-            diagnostics = result.diagnostics
-            if settings.mode == "write" and report.changed and path != STDIN:
-                write_atomic(path, result.code)
-        report.findings = [_finding(name, d, unsafe) for d in diagnostics]
+        process_text(report, text, plan, settings.mode)
+        if settings.mode == "write" and report.changed and path != STDIN:
+            write_atomic(path, report.new)
     except (FileError, ConfigError, selection.SelectorError) as error:
         report.errors.append(str(error))
     except OSError as error:
         report.errors.append(f"{name}: error: cannot write: {error.strerror or error}")
     return report
+
+
+def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nodes.Dockerfile | None = None) -> None:
+    """Fill ``report`` (named for the text) with the findings in ``text`` and,
+    unless ``mode`` is "lint", its fixed text. Raises FileError."""
+    tree = tree if tree is not None else load(report.path, text)
+    config = plan.config
+    if mode == "lint":
+        diagnostics = engine.check(tree, plan.rules, options=config.rule_options, ignored=config.hadolint_ignored)
+    else:
+        result = engine.fix(
+            text, plan.rules, unsafe=plan.unsafe, options=config.rule_options, ignored=config.hadolint_ignored,
+            tree=tree,
+        )
+        report.old, report.new, report.applied = text, result.code, result.applied
+        report.unsafe_applied = result.unsafe_applied
+        report.errors += [f"{report.path}: error: {bug}" for bug in result.bugs]
+        diagnostics = result.diagnostics
+    report.findings = [_finding(report.path, d, plan.unsafe) for d in diagnostics]
 
 
 def _finding(path: str, diagnostic: Diagnostic, unsafe: bool) -> Finding:

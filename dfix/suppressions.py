@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from dfix.cst import nodes as n
+from dfix.cst.positions import Positions
 
 _NEXT = re.compile(r"#\s*(?:dfix:\s*ignore|hadolint\s+ignore)\s*=\s*([\w\-, ]+)", re.I)
 _FILE = re.compile(r"#\s*(?:dfix:\s*ignore-file|hadolint\s+global\s+ignore)\s*=\s*([\w\-, ]+)", re.I)
@@ -53,3 +54,59 @@ class Suppressions:
     def silences(self, rule_id: str, rule_name: str, instruction_line: int) -> bool:
         keys = {rule_id.upper(), rule_name.upper()}
         return bool(keys & self.file) or bool(keys & self.lines.get(instruction_line, frozenset()))
+
+
+# dfix's own pragmas, the ones an editor's "ignore" actions write and extend
+_DFIX_NEXT = re.compile(r"#\s*dfix:\s*ignore\s*=\s*([\w\-]+(?:\s*,\s*[\w\-]+)*)", re.I)
+_DFIX_FILE = re.compile(r"#\s*dfix:\s*ignore-file\s*=\s*([\w\-]+(?:\s*,\s*[\w\-]+)*)", re.I)
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Text to insert at an offset of a file's text."""
+
+    offset: int
+    text: str
+
+    def apply(self, text: str) -> str:
+        return text[:self.offset] + self.text + text[self.offset:]
+
+
+def ignore_for_instruction(
+    tree: n.Dockerfile, positions: Positions, instruction_line: int, rule_id: str, newline: str,
+) -> Insertion | None:
+    """Silence ``rule_id`` for the instruction starting on ``instruction_line``:
+    the id joins the ``# dfix: ignore=`` pragma right above it, or a new pragma
+    line goes above it, in its indentation. None if there is no such instruction."""
+    body = tree.body
+    where = next((i for i, line in enumerate(body) if isinstance(line, n.Instruction)
+                  and line.start_line == instruction_line), None)
+    if where is None:
+        return None
+    above = where - 1
+    while above >= 0 and isinstance(body[above], n.Comment):
+        comment = body[above]
+        if match := _DFIX_NEXT.match(comment.text):
+            return _append_id(positions, comment, match, rule_id)
+        above -= 1
+    instruction = body[where]
+    indent = instruction.indent.code
+    return Insertion(positions.span(instruction)[0], f"{indent}# dfix: ignore={rule_id}{newline}")
+
+
+def ignore_for_file(tree: n.Dockerfile, positions: Positions, rule_id: str, newline: str) -> Insertion:
+    """Silence ``rule_id`` in the whole file: the id joins the file's
+    ``# dfix: ignore-file=`` pragma, or a new one goes right after the parser
+    directives (before them it would turn them into plain comments)."""
+    for line in tree.body:
+        if isinstance(line, n.Comment) and (match := _DFIX_FILE.match(line.text)):
+            return _append_id(positions, line, match, rule_id)
+    offset = positions.span(tree.directives[-1])[1] if tree.directives else len(tree.bom)
+    if tree.directives and not tree.directives[-1].newline:  # a file of directives alone, no final line end
+        return Insertion(offset, f"{newline}# dfix: ignore-file={rule_id}")
+    return Insertion(offset, f"# dfix: ignore-file={rule_id}{newline}")
+
+
+def _append_id(positions: Positions, comment: n.Comment, match: re.Match[str], rule_id: str) -> Insertion:
+    start = positions.span(comment)[0] + len(comment.indent)
+    return Insertion(start + match.end(1), f",{rule_id}")

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from dfix.cst.nodes import Dockerfile, Instruction, Node
 from dfix.cst.positions import Positions
+from dfix.newlines import newline_of
 
 
 class Applicability(enum.Enum):
@@ -140,8 +141,7 @@ class Context:
     @property
     def newline(self) -> str:
         """The file's line end, for new lines: CRLF files stay CRLF."""
-        crlf = self.text.count("\r\n")
-        return "\r\n" if crlf and crlf >= self.text.count("\n") - crlf else "\n"
+        return newline_of(self.text)
 
     def decline(self, node: Node, message: str, reason: str) -> Diagnostic:
         """A finding dfix will not fix, and why."""

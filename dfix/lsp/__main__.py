@@ -1,0 +1,3 @@
+from dfix.lsp import main
+
+main()
