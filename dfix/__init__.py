@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from dfix.cst.build import parse
-from dfix.cst.nodes import Dockerfile
 from dfix.errors import ParseError
+
+if TYPE_CHECKING:
+    from dfix.cst.build import parse
+    from dfix.cst.nodes import Dockerfile
 
 __all__ = ["Dockerfile", "ParseError", "check", "fix", "parse"]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    # the grammar and the tree load on first use: `dfix-lsp` answers
+    # `initialize` before it needs them
+    if name == "parse":
+        from dfix.cst.build import parse
+
+        return parse
+    if name == "Dockerfile":
+        from dfix.cst.nodes import Dockerfile
+
+        return Dockerfile
+    raise AttributeError(f"module 'dfix' has no attribute {name!r}")
 
 
 def check(
@@ -23,6 +39,7 @@ def check(
     as lists or comma-separated strings. Raises ParseError.
     """
     from dfix import engine, selection
+    from dfix.cst.build import parse
 
     rules = selection.resolve(selection.split(select) or None, selection.split(ignore))
     return engine.check(parse(text), rules)

@@ -1,3 +1,5 @@
+import sys
+
 from dfix.lsp import main
 
-main()
+sys.exit(main())

@@ -22,39 +22,7 @@ from dfix.report import FileReport
 from dfix.rules import Applicability, Context, Diagnostic, Rule
 from dfix.runner import Plan, Settings, load, plan_for, process_text
 from dfix.suppressions import Insertion, ignore_for_file, ignore_for_instruction
-
-
-@dataclass(frozen=True)
-class EditorSettings:
-    """What the editor's settings add to the configuration files, like the command line's options."""
-
-    unsafe_fixes: bool | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    #: formatting and ``source.fixAll`` on save apply the fixes
-    fix_on_save: bool = True
-
-    @classmethod
-    def from_json(cls, value: object) -> EditorSettings:
-        """Settings from ``initializationOptions`` or ``didChangeConfiguration``:
-        flat, or under ``settings`` or ``dfix``; unknown keys are ignored."""
-        if not isinstance(value, dict):
-            return cls()
-        for key in ("settings", "dfix"):
-            if isinstance(value.get(key), dict):
-                value = value[key]
-        unsafe = value.get("unsafeFixes")
-        fix_on_save = value.get("fixOnSave", True)
-        select = selection.split(value.get("select")) if value.get("select") else None
-        return cls(
-            unsafe if isinstance(unsafe, bool) else None,
-            tuple(select) if select else None,
-            tuple(selection.split(value.get("ignore") or [])),
-            fix_on_save if isinstance(fix_on_save, bool) else True,
-        )
-
-    def runner_settings(self, path: str) -> Settings:
-        return Settings("lint", self.select, self.ignore, self.unsafe_fixes, path)
+from dfix.lsp.settings import EditorSettings
 
 
 @dataclass
