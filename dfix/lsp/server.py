@@ -15,23 +15,23 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 import dfix
-from dfix.config import config_for
-from dfix.cst.build import grammar
-from dfix.lsp.analysis import Analysis, EditorSettings, analyze, severity_of
+from dfix.lsp import code_cache
+from dfix.lsp.settings import EditorSettings
 from dfix.lsp.text_edits import LineIndex, line_edits
-from dfix.rules import ALL_RULES, Applicability, Diagnostic
+
+if TYPE_CHECKING:
+    from dfix.lsp.analysis import Analysis
+    from dfix.rules import Diagnostic
 
 SOURCE = "dfix"
 FIX_ALL = "source.fixAll.dfix"
-#: seconds a change waits for the next keystroke before dfix reads the buffer
-DEBOUNCE = 0.03
 CONFIG_NAMES = (".dfix.toml", "pyproject.toml", ".hadolint.yaml", ".hadolint.yml")
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -94,6 +94,8 @@ class DfixServer(LanguageServer):
         return found
 
     def _analyze(self, uri: str, text: str, version: int | None, settings: EditorSettings) -> Analysis | None:
+        from dfix.lsp.analysis import analyze
+
         now = self.current(uri)
         if now is None or now[1] != version:  # a newer version came while this one waited: skip it
             return None
@@ -108,18 +110,16 @@ class DfixServer(LanguageServer):
 
     # --- diagnostics -----------------------------------------------------------------------------------------
 
-    def schedule(self, uri: str, delay: float) -> None:
-        """Read the buffer after ``delay`` and publish its diagnostics; a newer call cancels this one."""
+    def schedule(self, uri: str) -> None:
+        """Read the buffer and publish its diagnostics; a newer call cancels this one."""
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
         if self.pull:
             return
-        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish(uri))
 
-    async def _publish_later(self, uri: str, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+    async def _publish(self, uri: str) -> None:
         analysis = await self.analysis(uri)
         now = self.current(uri)
         if analysis is None or now is None or now[1] != analysis.version:
@@ -153,6 +153,8 @@ class DfixServer(LanguageServer):
         )
 
     def _diagnostic(self, diagnostic: Diagnostic, index: LineIndex) -> types.Diagnostic:
+        from dfix.lsp.analysis import severity_of
+
         fix = diagnostic.fix
         return types.Diagnostic(
             index.range(*diagnostic.span),
@@ -170,6 +172,8 @@ class DfixServer(LanguageServer):
 
     async def reload(self) -> None:
         """Configuration files or editor settings changed: read every open buffer again."""
+        from dfix.config import config_for
+
         config_for.cache_clear()
         self.analyses.clear()
         if self.pull:
@@ -177,7 +181,7 @@ class DfixServer(LanguageServer):
                 self.workspace_diagnostic_refresh(None)
             return
         for uri in list(self.workspace.text_documents):
-            self.schedule(uri, 0)
+            self.schedule(uri)
 
 
 def _supports(capabilities: object, *path: str) -> bool:
@@ -212,11 +216,20 @@ def initialize(ls: DfixServer, params: types.InitializeParams) -> None:
     elif params.root_path:
         ls.root = Path(params.root_path)
     ls.pull = _supports(params.capabilities, "text_document", "diagnostic")
-    grammar("\\")  # load the grammar now, not on the first keystroke
+
+
+def _warm_up() -> None:
+    from dfix.cst.build import grammar
+    from dfix.lsp import analysis  # noqa: F401 - imported for its side effect: loaded
+
+    grammar("\\")
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: DfixServer, params: types.InitializedParams) -> None:
+    code_cache.save()  # what start-up compiled, for the next start
+    # dfix itself (rules, grammar) loads on the worker now that the client has its answer
+    ls.worker.submit(_warm_up)
     if _supports(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
         watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
         options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)
@@ -229,12 +242,14 @@ async def initialized(ls: DfixServer, params: types.InitializedParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: DfixServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, 0)
+    ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: DfixServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, DEBOUNCE)
+    # no debounce: a run that finds a newer version waiting skips itself (see _analyze),
+    # so fast typing costs at most one run behind the latest keystroke
+    ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -242,7 +257,7 @@ async def did_save(ls: DfixServer, params: types.DidSaveTextDocumentParams) -> N
     if os.path.basename(ls.path_of(params.text_document.uri)) in CONFIG_NAMES:
         await ls.reload()
     else:
-        ls.schedule(params.text_document.uri, 0)
+        ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -305,6 +320,8 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def _code_actions(ls: DfixServer, analysis: Analysis, params: types.CodeActionParams) -> list[types.CodeAction]:
+    from dfix.rules import Applicability
+
     uri = params.text_document.uri
     index = LineIndex(analysis.text, ls.encoding)
     only = [str(kind) for kind in params.context.only] if params.context.only else None
@@ -388,20 +405,23 @@ async def hover(ls: DfixServer, params: types.HoverParams) -> types.Hover | None
 
 def explanation_markdown(rule_id: str) -> str:
     """``dfix --explain ID`` as Markdown: a heading, then the rule's text as written."""
+    from dfix.rules import ALL_RULES
+
     rule = next(r for r in ALL_RULES if r.id == rule_id)
     return f"**{rule.id}** `{rule.name}`: {rule.summary}\n\n{rule.explanation}"
 
 
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: DfixServer, params: None) -> None:
+    code_cache.save()
     for task in ls.pending.values():
         task.cancel()
     ls.pending.clear()
     ls.worker.shutdown(wait=False, cancel_futures=True)
 
 
-def main() -> None:
-    """Serve LSP over standard input and output."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve LSP over standard input and output until the client says exit."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -413,6 +433,7 @@ def main() -> None:
     parser.add_argument("--stdio", action="store_true", help="use standard input and output (the default and only transport)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="what is logged to standard error (default: WARNING)")
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="dfix-lsp: %(levelname)s: %(message)s")
     server.start_io()
+    return 0
