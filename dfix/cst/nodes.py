@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterator, TypeVar, Union
 
 from dfix.cst.buildkit import flag_word
@@ -595,7 +596,7 @@ class Dockerfile(Node):
     directives: tuple[Directive, ...] = ()
     body: tuple[Line, ...] = ()
 
-    @property
+    @cached_property  # the tree never changes, and nearly every rule asks
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(line for line in self.body if isinstance(line, Instruction))
 

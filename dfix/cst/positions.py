@@ -9,8 +9,11 @@ they overlap.
 from __future__ import annotations
 
 import bisect
+import re
 
 from dfix.cst.nodes import Dockerfile, Instruction, Node
+
+_NEWLINE = re.compile("\n")
 
 
 class Positions:
@@ -21,9 +24,11 @@ class Positions:
         self.instructions: dict[int, Instruction] = {}
         self._offset = 0
         self._instruction: Instruction | None = None
+        self._parts: list[str] = []  # the text, as the index goes: no second walk to print it
         self._index(tree)
-        self.text = tree.code
-        self._line_starts = [0] + [index + 1 for index, char in enumerate(self.text) if char == "\n"]
+        self.text = "".join(self._parts)
+        del self._parts
+        self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
 
     def _index(self, node: Node) -> None:
         start = self._offset
@@ -42,6 +47,7 @@ class Positions:
             return
         if isinstance(value, str):
             self._offset += len(value)
+            self._parts.append(value)
         elif isinstance(value, Node):
             self._index(value)
         else:

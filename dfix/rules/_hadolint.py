@@ -63,15 +63,16 @@ def nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Scrip
     """The scripts of the command substitutions in ``script`` (`$( )`,
     backticks, `<( )`), at any depth, each with the command of ``script`` it
     stands in (None outside any simple command, as in `for x in $(ls)`)."""
+    substitutions = [(node, inner) for node in script.nodes if isinstance(node, Expansion)
+                     for inner in (_inner(node),) if inner is not None]
+    if not substitutions:  # most scripts: no need to map expansions to their commands
+        return
     owner: dict[int, SimpleCommand] = {}
     for command in script.commands():
         for node in walk(command):
             if isinstance(node, Expansion):
                 owner[id(node)] = command
-    for node in script.nodes:
-        inner = _inner(node) if isinstance(node, Expansion) else None
-        if inner is None:
-            continue
+    for node, inner in substitutions:
         nested = parse_script([inner])
         outer = owner.get(id(node))
         yield outer, nested

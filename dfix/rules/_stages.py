@@ -18,7 +18,19 @@ class Stage:
         return self.from_.stage_name if self.from_ is not None else None
 
 
+#: the last tree asked about and its stages: every rule asks about the same tree in turn
+_last: tuple[n.Dockerfile, tuple[Stage, ...]] | None = None
+
+
 def stages(tree: n.Dockerfile) -> list[Stage]:
+    global _last
+    last = _last  # one read: another thread may set it meanwhile
+    if last is None or last[0] is not tree:
+        last = _last = (tree, tuple(_stages(tree)))
+    return list(last[1])
+
+
+def _stages(tree: n.Dockerfile) -> list[Stage]:
     out: list[Stage] = []
     current: list[n.Instruction] = []
     head: n.From | None = None
