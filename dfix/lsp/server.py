@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -61,20 +62,23 @@ class DfixServer(LanguageServer):
         """The path a buffer stands for (messages, configuration); untitled buffers use the workspace root's."""
         parsed = urlparse(uri)
         if parsed.scheme == "file":
-            return unquote(parsed.path)
+            return url2pathname(parsed.path)
         return str((self.root or Path.cwd()) / "Dockerfile")
 
     def current(self, uri: str) -> tuple[str, int | None] | None:
-        try:
-            document = self.workspace.get_text_document(uri)
-        except Exception:  # noqa: BLE001 - closed or never opened
-            return None
-        if uri not in self.workspace.text_documents:
+        """The open buffer's text and version; None when closed, or when it is not a Dockerfile."""
+        documents = self.workspace.text_documents
+        # pygls keys buffers by the unquoted URI ("a%20b" is stored as "a b")
+        document = documents.get(uri) or documents.get(unquote(uri))
+        if document is None or not is_dockerfile(document.language_id, self.path_of(uri)):
             return None
         return document.source, document.version
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         self.window_log_message(types.LogMessageParams(kind, message))
+
+    def warn(self, message: str) -> None:
+        self.log(message, types.MessageType.Warning)
 
     async def in_worker(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
@@ -184,6 +188,16 @@ class DfixServer(LanguageServer):
             self.schedule(uri)
 
 
+#: what editors call the files a client may also open beside Dockerfiles (dfix's own configuration among them)
+_OTHER_LANGUAGES = frozenset(("toml", "yaml", "json", "ini", "properties"))
+
+
+def is_dockerfile(language_id: str | None, path: str) -> bool:
+    """Whether an open buffer is one to read as a Dockerfile: not a configuration file
+    that a client syncs so that its saves reach the server."""
+    return os.path.basename(path) not in CONFIG_NAMES and (language_id or "").lower() not in _OTHER_LANGUAGES
+
+
 def _supports(capabilities: object, *path: str) -> bool:
     for name in path:
         capabilities = getattr(capabilities, name, None)
@@ -208,11 +222,11 @@ server = DfixServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: DfixServer, params: types.InitializeParams) -> None:
-    ls.settings = EditorSettings.from_json(params.initialization_options)
+    ls.settings = EditorSettings.from_json(params.initialization_options, ls.warn)
     folders = params.workspace_folders or []
     root = folders[0].uri if folders else params.root_uri
     if root and urlparse(root).scheme == "file":
-        ls.root = Path(unquote(urlparse(root).path))
+        ls.root = Path(url2pathname(urlparse(root).path))
     elif params.root_path:
         ls.root = Path(params.root_path)
     ls.pull = _supports(params.capabilities, "text_document", "diagnostic")
@@ -289,7 +303,7 @@ async def did_change_configuration(ls: DfixServer, params: types.DidChangeConfig
         except Exception:  # noqa: BLE001 - a client that cannot answer keeps the settings it gave
             settings = None
     if settings is not None:
-        ls.settings = EditorSettings.from_json(settings)
+        ls.settings = EditorSettings.from_json(settings, ls.warn)
     await ls.reload()
 
 
@@ -436,4 +450,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="dfix-lsp: %(levelname)s: %(message)s")
     server.start_io()
-    return 0
+    # LSP: exit after shutdown is a clean end (0); exit without it, or a client gone, is not (1)
+    return 0 if getattr(server.protocol, "_shutdown", False) else 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from dfix.runner import Settings
@@ -20,9 +20,10 @@ class EditorSettings:
     fix_on_save: bool = True
 
     @classmethod
-    def from_json(cls, value: object) -> EditorSettings:
+    def from_json(cls, value: object, warn: Callable[[str], None] | None = None) -> EditorSettings:
         """Settings from ``initializationOptions`` or ``didChangeConfiguration``:
-        flat, or under ``settings`` or ``dfix``; unknown keys are ignored."""
+        flat, or under ``settings`` or ``dfix``. Unknown keys are ignored; a
+        value of the wrong type is left out, and ``warn`` told why."""
         if not isinstance(value, dict):
             return cls()
         from dfix import selection  # here, not above: the server answers `initialize` before dfix loads
@@ -30,15 +31,27 @@ class EditorSettings:
         for key in ("settings", "dfix"):
             if isinstance(value.get(key), dict):
                 value = value[key]
-        unsafe = value.get("unsafeFixes")
-        fix_on_save = value.get("fixOnSave", True)
-        select = selection.split(value.get("select")) if value.get("select") else None
-        return cls(
-            unsafe if isinstance(unsafe, bool) else None,
-            tuple(select) if select else None,
-            tuple(selection.split(value.get("ignore") or [])),
-            fix_on_save if isinstance(fix_on_save, bool) else True,
-        )
+
+        def flag(key: str, default: bool | None) -> bool | None:
+            found = value.get(key, default)
+            if found is None or isinstance(found, bool):
+                return found
+            if warn is not None:
+                warn(f"dfix: setting {key!r} ignored: {found!r} is not true or false")
+            return default
+
+        def selectors(key: str) -> tuple[str, ...]:
+            found = value.get(key) or []
+            if isinstance(found, str):
+                found = [found]
+            if isinstance(found, list) and all(isinstance(each, str) for each in found):
+                return tuple(selection.split(found))
+            if warn is not None:
+                warn(f"dfix: setting {key!r} ignored: {found!r} is not a list of rule ids")
+            return ()
+
+        return cls(flag("unsafeFixes", None), selectors("select") or None, selectors("ignore"),
+                   bool(flag("fixOnSave", True)))
 
     def runner_settings(self, path: str) -> Settings:
         from dfix.runner import Settings
