@@ -136,7 +136,7 @@ def cli(
     if to_stdout_only:
         report = reports[0] if reports else None
         if report is not None and report.new is not None and not report.errors:
-            click.echo(report.new, nl=False)
+            echo_exact(report.new)
         sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
     findings = [finding for report in reports for finding in report.findings]
@@ -145,7 +145,7 @@ def cli(
         color = sys.stdout.isatty()
         for report in changed:
             text = unified_diff(report.old, report.new, report.path)
-            click.echo(colored(text) if color else text, nl=False, color=color)
+            echo_exact(colored(text) if color else text)
     elif mode == "check":
         for report in changed:
             click.echo(f"Would fix {report.path}")
@@ -162,6 +162,16 @@ def cli(
         sys.exit(EXIT_OK)
     bad = bool(changed) if mode in ("diff", "check") else bool(findings)
     sys.exit(EXIT_FINDINGS if bad else EXIT_OK)
+
+
+def echo_exact(text: str) -> None:
+    """``text`` on standard output as UTF-8 bytes, exactly: click.echo drops
+    escape sequences (a Dockerfile may hold them) when the output is not a
+    terminal, and the locale's encoding may not be UTF-8."""
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    out.write(text.encode("utf-8", "surrogateescape"))
+    out.flush()
 
 
 def read_stdin_or_error(errors: list[str]) -> str | None:
