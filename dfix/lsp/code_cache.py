@@ -53,6 +53,7 @@ class _Cache:
                 loaded = marshal.loads(path.read_bytes())
                 if isinstance(loaded, dict):
                     self.codes = loaded
+                    os.utime(path)  # in use: see _remove_unused
 
     def compile(self, source: Any, filename: Any, mode: str, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or not isinstance(source, str) or not isinstance(filename, str):
@@ -79,7 +80,23 @@ class _Cache:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
                 raise
+            _remove_unused(self.path)
         self.added = 0
+
+
+#: a cache file no server has read for this long is of libraries no longer installed
+UNUSED_DAYS = 30
+
+
+def _remove_unused(current: Path) -> None:
+    """Remove the cache files of other library versions that no server has read for a month
+    (not sooner: another environment may use them)."""
+    import time
+
+    for other in current.parent.glob("lsp-code-*.marshal"):
+        with contextlib.suppress(OSError):
+            if other != current and time.time() - other.stat().st_mtime > UNUSED_DAYS * 86400:
+                other.unlink()
 
 
 _cache: _Cache | None = None

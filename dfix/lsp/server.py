@@ -11,13 +11,13 @@ of a buffer makes the older one's pending work moot.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -62,7 +62,7 @@ class DfixServer(LanguageServer):
         """The path a buffer stands for (messages, configuration); untitled buffers use the workspace root's."""
         parsed = urlparse(uri)
         if parsed.scheme == "file":
-            return url2pathname(parsed.path)
+            return _path_of_file_uri(parsed.path)
         return str((self.root or Path.cwd()) / "Dockerfile")
 
     def current(self, uri: str) -> tuple[str, int | None] | None:
@@ -188,6 +188,14 @@ class DfixServer(LanguageServer):
             self.schedule(uri)
 
 
+def _path_of_file_uri(path: str) -> str:
+    if os.name != "nt":
+        return unquote(path)
+    from urllib.request import url2pathname  # drive letters; slow to import, so only here
+
+    return url2pathname(path)
+
+
 #: what editors call the files a client may also open beside Dockerfiles (dfix's own configuration among them)
 _OTHER_LANGUAGES = frozenset(("toml", "yaml", "json", "ini", "properties"))
 
@@ -226,7 +234,7 @@ def initialize(ls: DfixServer, params: types.InitializeParams) -> None:
     folders = params.workspace_folders or []
     root = folders[0].uri if folders else params.root_uri
     if root and urlparse(root).scheme == "file":
-        ls.root = Path(url2pathname(urlparse(root).path))
+        ls.root = Path(_path_of_file_uri(urlparse(root).path))
     elif params.root_path:
         ls.root = Path(params.root_path)
     ls.pull = _supports(params.capabilities, "text_document", "diagnostic")
@@ -237,6 +245,8 @@ def _warm_up() -> None:
     from dfix.lsp import analysis  # noqa: F401 - imported for its side effect: loaded
 
     grammar("\\")
+    # what start-up made lives as long as the server: the collector need not walk it on every full collection
+    gc.freeze()
 
 
 @server.feature(types.INITIALIZED)
