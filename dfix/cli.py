@@ -9,6 +9,7 @@ output, errors to standard error.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from typing import Sequence
 
@@ -35,7 +36,8 @@ def _plural(count: int, word: str) -> str:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True), metavar="[PATH]...")
+# readable=False: a file that cannot be read is an error for that file, not a usage error for the run
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, readable=False), metavar="[PATH]...")
 @click.option("--diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
 @click.option("--write", "-w", is_flag=True, help="Apply the fixes to the files.")
 @click.option("--check", is_flag=True, help="Write nothing; list the files the fixes would change.")
@@ -100,6 +102,8 @@ def cli(
         return
     if write and (diff or check):
         raise click.UsageError("--write cannot be combined with --diff or --check")
+    if paths.count(STDIN) > 1:
+        raise click.UsageError("- (standard input) can be given only once")
     try:
         selectors = selection.split(select) or None, selection.split(ignore)
         for selector in [*(selectors[0] or []), *selectors[1]]:
@@ -123,12 +127,17 @@ def cli(
     reports = list(_run_with_progress(files, settings, stdin, quiet))
     for report in reports:
         errors += report.errors
+        for warning in report.warnings:  # on stderr, and not a failure
+            click.echo(warning, err=True)
     verdicts = []
     if verifying is not None:
         found, options = verifying
         jobs = [(path, report) for path, report in zip(files, reports) if report.changed and not report.errors]
         verdicts = verify_reports(found, jobs, settings, stdin, options, write=mode == "write", report_file=verify_report)
         errors += [error for _, report in jobs for error in report.errors if error not in errors]
+        if mode == "write":
+            for path, report in jobs:  # verify_reports wrote the ones that verified
+                report.written = path != STDIN and report.changed and not report.errors
     for error in errors:
         click.echo(error, err=True)
 
@@ -191,21 +200,37 @@ def _run_with_progress(files: list[str], settings: Settings, stdin: str | None, 
 
 def _print_findings(findings: list[Finding], output_format: str) -> None:
     if output_format == "json":
-        click.echo(json_report(findings), nl=False)
+        _echo_bytes(json_report(findings), "backslashreplace")
     elif output_format == "sarif":
-        click.echo(sarif_report(findings), nl=False)
+        _echo_bytes(sarif_report(findings), "backslashreplace")
     elif output_format == "github":
-        click.echo(github_report(findings), nl=False)
+        _echo_bytes(github_report(findings), "surrogateescape")
     else:
         for finding in findings:
             click.echo(text_line(finding))
 
 
+def _echo_bytes(text: str, errors: str) -> None:
+    """``text`` as UTF-8 on standard output. A file name that is not UTF-8
+    (its bytes kept as lone surrogates) is written as those bytes with
+    "surrogateescape", as a JSON ``\\udcXX`` escape with "backslashreplace"
+    (JSON output stays valid UTF-8)."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    sys.stdout.flush()
+    out.write(text.encode("utf-8", errors))
+    out.flush()
+
+
 def _summary(mode: str, reports: list[FileReport], findings: list[Finding], changed: list[FileReport]) -> None:
     fixed = sum(len(report.applied) for report in reports)
     if mode == "write":
+        written = [report for report in reports if report.written]  # not the files a write failed on
+        fixed = sum(len(report.applied) for report in written)
         if fixed:
-            click.echo(f"Fixed {_plural(fixed, 'finding')} in {_plural(len(changed), 'file')}.")
+            click.echo(f"Fixed {_plural(fixed, 'finding')} in {_plural(len(written), 'file')}.")
         click.echo(f"{_plural(len(findings), 'finding')} remaining." if findings else "No findings remaining.")
         return
     if mode in ("diff", "check"):
@@ -228,6 +253,7 @@ def _summary(mode: str, reports: list[FileReport], findings: list[Finding], chan
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting."""
+    utf8_streams()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="dfix", standalone_mode=False)
     except SystemExit as exit:
@@ -238,4 +264,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return EXIT_ERROR
+    except BrokenPipeError:  # dfix ... | head: the reader is gone, so is the rest of the output
+        _silence_stdout()
+        return EXIT_ERROR
     return EXIT_OK
+
+
+def utf8_streams() -> None:
+    """Standard output and error in UTF-8, whatever the locale or
+    PYTHONIOENCODING says; a file name that is not UTF-8 is written as its
+    own bytes (surrogateescape)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            reconfigure(encoding="utf-8", errors="surrogateescape")
+        except (ValueError, OSError, LookupError):
+            pass  # closed, or not a text stream that can change
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: nothing more goes out, and Python's final flush
+    does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

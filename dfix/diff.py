@@ -10,10 +10,12 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
-    """A unified diff with ``a/PATH`` and ``b/PATH`` headers; a last line
+    """A unified diff with ``a/PATH`` and ``b/PATH`` headers (an absolute
+    path without its leading slash, like git: ``a/abs/path``); a last line
     without a line end gets git's "No newline at end of file" marker."""
+    name = path.lstrip("/")
     lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{name}", tofile=f"b/{name}"
     )
     out = []
     for line in lines:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import re
 import stat
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -48,18 +51,43 @@ def discover(paths: list[str], exclude: Sequence[str] = ()) -> Iterator[str | Fi
     a directory with no Dockerfile in it, and goes on with the other paths.
     """
     command_line = _Patterns(Path.cwd(), exclude)
+    seen: set[object] = set()
+
+    def first_time(path: str) -> bool:
+        key = _identity(path)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
     for path in paths:
         if path == STDIN:
-            yield path
+            if first_time(path):
+                yield path
         elif os.path.isdir(path):
             found = sorted(_search(Path(path), command_line))
             if not found:
                 yield FileError(path, "no Dockerfiles found in this directory")
-            yield from found
+            yield from (item for item in found if first_time(item))
         elif os.path.exists(path):
-            yield path
+            if first_time(path):
+                yield path
+        elif os.path.islink(path):
+            yield FileError(path, "broken symbolic link (its target does not exist)")
         else:
             yield FileError(path, "no such file or directory")
+
+
+def _identity(path: str) -> object:
+    """The same file, however named: ``./Dockerfile`` and ``Dockerfile``, a
+    symbolic link and its target, two hard links."""
+    if path == STDIN:
+        return STDIN
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
 
 
 class _Patterns:
@@ -106,7 +134,15 @@ def _search(directory: Path, command_line: _Patterns) -> Iterator[str]:
         for name in sorted(names):
             child = here / name
             if is_dockerfile_name(name) and not any(p.matches(child, False) for p in excluded):
-                yield str(child)
+                if _is_regular(child):  # not a FIFO (reading it would wait forever), a socket, a device
+                    yield str(child)
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True  # a broken link or an unreadable entry: reading it reports why
 
 
 def _inherited_gitignores(directory: Path) -> dict[Path, list[_Patterns]]:
@@ -186,24 +222,171 @@ def display(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Replace a file's content all at once, keeping its mode.
+class ReadOnlyFile(PermissionError):
+    """A file ``--write`` refuses: it has no write permission."""
 
-    The new text goes to a temporary file in the same directory, which then
-    takes the file's place; on any error the file is left as it was. A
-    symbolic link keeps pointing where it did: its target is written.
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EACCES, "read-only file, not written", path)
+
+
+class NotRegularFile(OSError):
+    """A FIFO, a device or a socket: writing would replace it with a plain file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EINVAL, "not a regular file, not written", path)
+
+
+_TEMPORARY = re.compile(r"\.dfix-(?:(\d+)-)?.*\.tmp\Z", re.DOTALL)
+STALE_AFTER = 3600.0  # seconds; a write holds its temporary file for milliseconds
+
+
+def is_writable(path: str, st: os.stat_result | None = None) -> bool:
+    """Whether ``--write`` may write the file. Root may write anything, so a
+    file without a single write bit in its mode counts as read-only for root;
+    for others the permission decides (os.access)."""
+    st = st if st is not None else os.stat(path)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return os.access(path, os.W_OK)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process (or a pid we cannot ask about): keep its file
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: str, now: float | None = None) -> list[str]:
+    """Remove what interrupted writes left in ``directory``: ``.dfix-PID-*.tmp``
+    files whose process is gone, and any ``.dfix-*.tmp`` (the older naming
+    without a pid too) older than an hour. Only regular files with these
+    names; errors are ignored. Returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(directory or "."))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER
+            dead = match.group(1) is not None and not _pid_alive(int(match.group(1)))
+            if old or dead:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except (OSError, ValueError):
+            continue
+    return removed
+
+
+def write_atomic(path: str, text: str, cleaned: set[str] | None = None) -> None:
+    """Replace a file's content, keeping its mode, owner and group.
+
+    The new text goes to a temporary file ``.dfix-PID-XXXXXXXX.tmp`` in the
+    same directory (fsynced, given the original's owner, group and mode),
+    which then takes the file's place by a rename: on any error, or if the
+    process dies, the file is left as it was. A file with several hard links
+    is written in place instead, through its inode, so that the links stay
+    linked (not atomic). A symbolic link keeps pointing where it did: its
+    target is written. Stale temporary files of interrupted runs are removed
+    from the directory first (once per directory when ``cleaned`` collects
+    the directories done).
+
+    Raises ReadOnlyFile for a file without write permission, NotRegularFile
+    for a FIFO, device or socket, and OSError when the write fails.
     """
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dfix-", suffix=".tmp")
+    st = os.stat(target)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(path)
+    if not is_writable(target, st):
+        raise ReadOnlyFile(path)
+    data = text.encode("utf-8")
+    directory = os.path.dirname(target)
+    if cleaned is None or directory not in cleaned:
+        remove_stale_temporaries(directory)
+        if cleaned is not None:
+            cleaned.add(directory)
+    root = os.geteuid() == 0 if hasattr(os, "geteuid") else True
+    if st.st_nlink > 1 or (not root and st.st_uid != os.geteuid()):
+        # hard links stay linked; someone else's file stays theirs (a rename would make it ours)
+        _write_in_place(target, data)
+        return
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".dfix-{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
+        kept = _copy_owner(temporary, st, root)
+        if kept:
+            os.chmod(temporary, stat.S_IMODE(st.st_mode))
+            os.replace(temporary, target)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        _unlink_quietly(temporary)
         raise
+    if not kept:  # our group is not the file's, and we cannot give it ours
+        _unlink_quietly(temporary)
+        _write_in_place(target, data)
+        return
+    _sync_directory(directory)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_in_place(target: str, data: bytes) -> None:
+    with open(target, "r+b") as out:
+        out.write(data)
+        out.truncate()
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _copy_owner(temporary: str, st: os.stat_result, root: bool) -> bool:
+    """Give the temporary file the original's owner and group; False when
+    that is not possible (not root, and not a member of the file's group)."""
+    if not hasattr(os, "chown"):
+        return True
+    mine = os.stat(temporary)
+    if (mine.st_uid, mine.st_gid) == (st.st_uid, st.st_gid):
+        return True
+    if root:
+        os.chown(temporary, st.st_uid, st.st_gid)
+        return True
+    try:
+        os.chown(temporary, -1, st.st_gid)
+    except OSError:
+        return False
+    return True
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename durable (POSIX); some file systems refuse, which is fine."""
+    try:
+        fd = os.open(directory or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

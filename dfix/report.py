@@ -42,6 +42,10 @@ class FileReport:
     unsafe_applied: list[str] = field(default_factory=list)
     #: "PATH:LINE:COL: error: ..." lines
     errors: list[str] = field(default_factory=list)
+    #: "PATH:LINE:COL: warning: ..." lines (a malformed pragma): shown, but not an error
+    warnings: list[str] = field(default_factory=list)
+    #: the fixed text is in the file (only the parent process writes)
+    written: bool = False
 
     @property
     def changed(self) -> bool:

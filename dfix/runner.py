@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -14,9 +15,10 @@ from dfix.config import Config, ConfigError, config_for
 from dfix.cst import nodes
 from dfix.cst.build import grammar
 from dfix.errors import ParseError
-from dfix.files import STDIN, FileError, decode, read_bytes, read_text, write_atomic
+from dfix.files import STDIN, FileError, NotRegularFile, ReadOnlyFile, decode, read_bytes, read_text, write_atomic
 from dfix.report import FileReport, Finding
 from dfix.rules import Diagnostic, Rule
+from dfix.suppressions import Suppressions
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -78,27 +80,70 @@ def plan_for(path: str, settings: Settings) -> Plan:
     return Plan(config, rules, unsafe)
 
 
-def process(path: str, settings: Settings, stdin: str | None = None) -> FileReport:
-    """Check or fix one file (``-`` with ``stdin`` as its text)."""
+def process(path: str, settings: Settings, stdin: str | None = None, cleaned: set[str] | None = None) -> FileReport:
+    """Check or fix one file (``-`` with ``stdin`` as its text); in "write"
+    mode, write it (see ``write``)."""
+    report = compute(path, settings, stdin)
+    write(path, report, settings, cleaned)
+    return report
+
+
+def compute(path: str, settings: Settings, stdin: str | None = None) -> FileReport:
+    """Check one file, and compute its fixed text unless the mode is "lint";
+    never writes. Every problem is an error on the report."""
     name = (settings.stdin_filename or "-") if path == STDIN else path
     report = FileReport(name)
     try:
         plan = plan_for(path, settings)
         text = stdin if path == STDIN else read_text(path)
         process_text(report, text, plan, settings.mode)
-        if settings.mode == "write" and report.changed and path != STDIN:
-            write_atomic(path, report.new)
     except (FileError, ConfigError, selection.SelectorError) as error:
         report.errors.append(str(error))
-    except OSError as error:
-        report.errors.append(f"{name}: error: cannot write: {error.strerror or error}")
+    except RecursionError:
+        report.errors.append(f"{name}: error: too deeply nested to process")
+    except Exception as error:  # a dfix bug: reported for this file, the run goes on
+        report.errors.append(f"{name}: error: dfix bug: {type(error).__name__}: {error}")
     return report
+
+
+def write(path: str, report: FileReport, settings: Settings, cleaned: set[str] | None = None) -> None:
+    """In "write" mode, put the report's fixed text in the file when it
+    changed, and set ``report.written``. When the write fails, the report
+    says so and describes the file as it stays: its findings, nothing fixed."""
+    if settings.mode != "write" or not report.changed or path == STDIN:
+        return
+    try:
+        write_atomic(path, report.new or "", cleaned)
+    except ReadOnlyFile:
+        report.errors.append(f"{report.path}: error: read-only file, not written")
+    except NotRegularFile:
+        report.errors.append(f"{report.path}: error: not a regular file, not written")
+    except OSError as error:
+        report.errors.append(f"{report.path}: error: cannot write: {error.strerror or error}")
+    else:
+        report.written = True
+        return
+    _as_not_written(path, report, settings)
+
+
+def _as_not_written(path: str, report: FileReport, settings: Settings) -> None:
+    """The report of a file left as it was: its findings as it is, no fix."""
+    old = report.old or ""
+    report.new, report.applied, report.unsafe_applied = old, [], []
+    try:
+        lint = FileReport(report.path)
+        process_text(lint, old, plan_for(path, settings), "lint")
+        report.findings = lint.findings
+    except Exception:  # already reported once; keep the findings computed
+        pass
 
 
 def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nodes.Dockerfile | None = None) -> None:
     """Fill ``report`` (named for the text) with the findings in ``text`` and,
     unless ``mode`` is "lint", its fixed text. Raises FileError."""
     tree = tree if tree is not None else load(report.path, text)
+    report.warnings = [f"{report.path}:{problem.line}:{problem.column}: warning: {problem.message}"
+                       for problem in Suppressions.of(tree).problems]
     config = plan.config
     if mode == "lint":
         diagnostics = engine.check(tree, plan.rules, options=config.rule_options, ignored=config.hadolint_ignored)
@@ -131,26 +176,81 @@ def run(
     paths: Sequence[str], settings: Settings, *, stdin: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileReport]:
-    """Reports for the files, in order; on all cores when there are many."""
+    """Reports for the files, in order; on all cores when there are many.
+
+    Worker processes only compute; this process writes, as the reports come
+    in. The workers die with it (see ``_worker_start``)."""
     grammar("\\")  # compiled (or loaded from the cache) once, before any fork
+    cleaned: set[str] = set()  # directories rid of stale temporary files in this run
     workers = os.cpu_count() or 1
     if len(paths) < PARALLEL_THRESHOLD or workers < 2 or STDIN in paths:
         for path in paths:
-            yield process(path, settings, stdin)
+            yield process(path, settings, stdin, cleaned)
             if progress:
                 progress(1)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),),
+    )
+    done = 0
+    try:
         chunk = max(1, min(32, len(paths) // (workers * 4)))
-        for report in pool.map(_process_one, [(path, settings) for path in paths], chunksize=chunk):
+        for report in pool.map(_compute_one, [(path, settings) for path in paths], chunksize=chunk):
+            write(paths[done], report, settings, cleaned)
+            done += 1
             yield report
             if progress:
                 progress(1)
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)  # a worker died (killed, out of memory): the rest is done here
+    except BaseException:  # Ctrl-C, or the caller stopped reading: drop the work not started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
+    for path in paths[done:]:
+        yield process(path, settings, stdin, cleaned)
+        if progress:
+            progress(1)
 
 
-def _process_one(job: tuple[str, Settings]) -> FileReport:
-    return process(*job)
+def _compute_one(job: tuple[str, Settings]) -> FileReport:
+    return compute(*job)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: die with the parent, leave Ctrl-C to it.
+
+    On Linux the kernel kills the worker when the parent dies
+    (PR_SET_PDEATHSIG); the parent may have died before that was set, hence
+    the check right after. Elsewhere a thread watches the parent's pid."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != parent:
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.2)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="dfix-parent-watch", daemon=True).start()

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from dfix.cli import cli, main
+from tests.dfix_process import run, write
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = b"from alpine:3.20\nMAINTAINER Jane <jane@example.com>\nRUN echo hi\nHEALTHCHECK NONE\n"
@@ -21,19 +22,8 @@ FIXED = b'FROM alpine:3.20\nLABEL maintainer="Jane <jane@example.com>"\nRUN echo
 GOOD = b"FROM alpine:3.20\nRUN echo hi\nHEALTHCHECK NONE\n"
 
 
-def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "dfix", *args], cwd=cwd, input=stdin, capture_output=True, env=env, check=False
-    )
-    assert b"Traceback" not in result.stderr, result.stderr.decode()
-    return result
 
 
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
 
 
 # ---------------------------------------------------------------- modes and exit codes
