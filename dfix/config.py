@@ -1,6 +1,7 @@
 """Configuration files, found upward from each Dockerfile.
 
-``.dfix.toml`` (top-level keys) or ``[tool.dfix]`` in ``pyproject.toml``; the
+``.dfix.toml`` (top-level keys, or a ``[tool.dfix]`` table as in
+``pyproject.toml``, not both) or ``[tool.dfix]`` in ``pyproject.toml``; the
 nearest one wins::
 
     select = ["DL", "DF"]          # rules to run (ids, names, prefixes, ALL)
@@ -10,6 +11,9 @@ nearest one wins::
 
     [rules.DL3059]                 # per-rule options ([tool.dfix.rules.DL3059])
     some-option = 1
+
+A ``select`` or ``ignore`` entry that matches no rule is an error (a typo
+would otherwise turn checks off without a word).
 
 hadolint's ``.hadolint.yaml`` (or ``.yml``) is read too, nearest one upward:
 its ``ignored`` list is ignored by dfix as well, so that existing
@@ -31,6 +35,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dfix.rules import ALL_RULES
+from dfix.selection import SelectorError, check_selector
 
 _KEYS = {"select", "ignore", "unsafe-fixes", "exclude", "rules"}
 
@@ -81,7 +86,7 @@ def config_for(directory: Path) -> Config:
 def _read_dfix(folder: Path) -> Config | None:
     dedicated = folder / ".dfix.toml"
     if dedicated.is_file():
-        return _parse(dedicated, _load(dedicated))
+        return _parse(dedicated, _dedicated_table(dedicated, _load(dedicated)))
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         table = _load(pyproject).get("tool", {}).get("dfix")
@@ -99,6 +104,25 @@ def _load(path: Path) -> dict[str, Any]:
         raise ConfigError(path, f"invalid TOML: {error}") from None
 
 
+def _dedicated_table(path: Path, document: dict[str, Any]) -> Any:
+    """The settings of a ``.dfix.toml``: its top-level keys, or its
+    ``[tool.dfix]`` table (the form ``pyproject.toml`` uses), not both."""
+    if "tool" not in document:
+        return document
+    tool = document["tool"]
+    if not isinstance(tool, dict) or "dfix" not in tool:
+        raise ConfigError(path, "unknown setting 'tool' (a .dfix.toml holds its settings at the top level "
+                                "or in a [tool.dfix] table)")
+    others = sorted(set(tool) - {"dfix"})
+    if others:
+        raise ConfigError(path, f"unknown table 'tool.{others[0]}' (a .dfix.toml holds only dfix settings)")
+    top = sorted(set(document) - {"tool"})
+    if top:
+        raise ConfigError(path, f"settings both at the top level ({top[0]!r}) and in [tool.dfix]: "
+                                "use one or the other")
+    return tool["dfix"]
+
+
 def _parse(path: Path, table: Any) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(path, "the dfix settings must be a table")
@@ -113,6 +137,13 @@ def _parse(path: Path, table: Any) -> Config:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ConfigError(path, f"{key!r} must be a list of strings")
         return tuple(value)
+
+    for key in ("select", "ignore"):
+        for selector in strings(key) or ():
+            try:
+                check_selector(selector)
+            except SelectorError as error:
+                raise ConfigError(path, f"{error.message} in {key!r} {error.hint}".strip()) from None
 
     unsafe = table.get("unsafe-fixes")
     if unsafe is not None and not isinstance(unsafe, bool):

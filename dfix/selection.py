@@ -1,9 +1,12 @@
 """Which rules run: ``--select`` and ``--ignore`` selectors.
 
 A selector is a rule id (``DL4000``), a rule name (``maintainer-deprecated``),
-an id prefix (``DL40``, ``DF``) or ``ALL``. Prefixes that look like ids are
-accepted even when no rule matches them yet, so that configurations written
-for hadolint keep working; anything else dfix does not know is an error.
+an id prefix (``DL40``, ``DF``) or ``ALL``. A selector that matches no rule is
+an error, hadolint ids dfix does not implement included (``--select DL3013``
+would otherwise run nothing and pass): a typo must not turn checks off
+silently. hadolint's own ignore lists (``.hadolint.yaml``, ``# hadolint``
+pragmas) are not selectors: they are read by ``dfix.suppressions`` and may
+name rules dfix lacks.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ from typing import Iterable, Sequence
 
 from dfix.rules import ALL_RULES, Rule
 
-_CODE_PREFIX = re.compile(r"(?:DL|DF)\d{0,4}|DL|DF", re.I)
+# what looks like a rule id or an id prefix (dfix's, hadolint's or ShellCheck's)
+_CODE_LIKE = re.compile(r"[A-Z]{2}\d{1,4}", re.I)
 
 
 class SelectorError(ValueError):
-    pass
+    """A selector that matches no rule: ``message`` names it, ``hint`` says
+    what would do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(f"{message} {hint}".strip())
+        self.message = message
+        self.hint = hint
 
 
 def split(values: Iterable[str] | str | None) -> list[str]:
@@ -35,11 +45,14 @@ def matches(selector: str, rule: Rule) -> bool:
 
 
 def check_selector(selector: str) -> None:
-    if selector.upper() == "ALL" or _CODE_PREFIX.fullmatch(selector):
+    """SelectorError unless ``selector`` matches at least one rule."""
+    if selector.upper() == "ALL" or any(matches(selector, rule) for rule in ALL_RULES):
         return
-    if any(matches(selector, rule) for rule in ALL_RULES):
-        return
-    raise SelectorError(f"unknown rule selector {selector!r} (use a rule id such as DL4000, a prefix such as DL40, or a rule name)")
+    if _CODE_LIKE.fullmatch(selector):
+        raise SelectorError(f"unknown rule {selector.upper()}", "(no dfix rule has this id or prefix; see --list-rules)")
+    raise SelectorError(
+        f"unknown rule selector {selector!r}", "(use a rule id such as DL4000, a prefix such as DL40, or a rule name)"
+    )
 
 
 def apply(enabled: Sequence[Rule], select: Sequence[str] | None, ignore: Sequence[str]) -> tuple[Rule, ...]:

@@ -149,6 +149,12 @@ def test_both_refuse(text: str) -> None:
         "FROM a\nRUN echo '<<EOF'\n",
         "FROM a\nRUN <<EOF;\nx\nEOF;\n",  # the heredoc's name is "EOF;"
         "FROM a\nRUN echo $X<<EOF\nbody\nEOF\n",  # $X expands to nothing: "<<EOF" opens one
+        # ${...} with any modifier comes back as written (SkipUnsetEnv), then splits into words
+        "FROM a\nRUN echo ${V:?set V} 'a \\\n b' <<EOF\nbody\nEOF\n",
+        "FROM a\nRUN echo ${V?} ${W:x} <<EOF\nbody\nEOF\n",
+        "FROM a\nRUN cat ${V:-<<NOT}\nRUN b\n",
+        "FROM a\nRUN cat ${V:-x <<EOF y}\nbody\nEOF\n",
+        "FROM a\nRUN cat ${V:}x <<NOT\nRUN b\n",
         "FROM a\nRUN <<-'E O' cat\n\tbody\n\tE O\n",
         "FROM a\nCMD [\"a\"]]\n",
         "FROM a\nCMD [\"a\"\\\n, \"b\"]\n",

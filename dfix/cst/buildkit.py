@@ -194,6 +194,12 @@ class _ShellWords:
             result.append(char)
 
     def _dollar(self) -> str:
+        """After BuildKit's current ``processDollar``. With ``keep_unset``
+        (SkipUnsetEnv, and every variable unset) a ``${...}`` comes back as
+        written once its word is read, whatever the modifier: ``${A?msg}``
+        and ``${A:x}`` are no errors, and ``${A:-a <<B}`` gives the words
+        ``${A:-a`` and ``<<B}``. (``%``, ``#`` and ``/`` are BuildKit's since
+        v0.13; the ``dockerfile`` oracle is older and refuses them.)"""
         self._next()
         if self._peek() != "{":
             name = self._name()
@@ -209,15 +215,27 @@ class _ShellWords:
         char = self._next()
         if char == "}":
             return "${" + name + "}" if self.keep_unset else ""
+        if char == "/":
+            if self._peek() == "/":
+                self._next()
+            pattern = self._process(stop="/", collect=False)
+            replacement = self._process(stop="}", collect=False)
+            return "${" + name + "/" + pattern + "/" + replacement + "}" if self.keep_unset else ""
+        modifier = char
         if char == ":":
-            char = self._next()
-        if not char or char not in "+-?#%/":
-            raise _LexError(f"unsupported modifier ({char}) in substitution")
+            char = self._next()  # any character, even none: BuildKit falls through
+            modifier += char
+        if char not in ("+", "-", "?", "#", "%") and modifier[:1] != ":":
+            raise _LexError(f"unsupported modifier ({modifier}) in substitution")
         word = self._process(stop="}", collect=False)
+        if self.keep_unset:
+            return "${" + name + modifier + word + "}"
         if char == "-":
             return word
         if char == "?":
             raise _LexError(f"{name}: is not allowed to be unset")
+        if char not in ("+", "#", "%"):
+            raise _LexError(f"unsupported modifier ({modifier}) in substitution")
         return ""
 
     def _name(self) -> str:

@@ -33,10 +33,18 @@ as the shell form did.
 
 Stages whose shell is not POSIX (PowerShell, cmd, Windows images) are left
 alone, and so is `HEALTHCHECK CMD` (its process gets no signals to miss).
+
+A body that was meant as the exec form but is not valid JSON, such as
+`CMD ["python", "app.py"` (unclosed), `CMD ['python', 'app.py']` (single
+quotes) or `CMD ["python",]`, is run by BuildKit as a shell command, which
+fails when the container starts. It gets its own message, and no fix, not
+even an unsafe one: wrapping it in `/bin/sh -c` would keep the mistake, and
+only the author knows the array they meant.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterator
 
@@ -47,6 +55,11 @@ from dfix.rules._stages import Stage, ancestry, shell_at, stages
 from dfix.shell.nodes import CommandList, Operator, Pipeline, Script, SimpleCommand, Word, logical
 
 MESSAGE = "Use the exec (JSON) form for {keyword}, so that the process gets signals"
+BROKEN_JSON = "{keyword} is not valid JSON ({defect}), so BuildKit runs it as a shell command"
+# the start of a JSON array: `[` and a word (`["echo",`, `['echo',`, `[]`), or
+# `[`, blanks and a first string that a comma, the closing `]` or the end
+# follows; not the shell's test commands (`[ -f x ]`, `[ "$A" = b ]`, `[[ ... ]]`)
+_JSON_START = re.compile(r"""\[(?:[^\s\[]|\s*(?:"(?:[^"\\]|\\.)*"?|'[^']*'?)\s*(?:,|\]\s*\Z|\Z)|\s*\]\s*\Z)""", re.S)
 # special builtins and keywords: no program of that name to run without a shell
 _BUILTINS = frozenset((
     "cd", "export", "set", "source", ".", "eval", "exit", "trap", "ulimit", "umask", "unset", "alias", "read",
@@ -124,6 +137,27 @@ def with_exec(script: Script) -> str:
     return "".join(pieces).lstrip(" \t")
 
 
+def broken_json(body: str) -> str | None:
+    """What is wrong with a shell-form body that was meant as a JSON array
+    (BuildKit reads a body that is not valid JSON as shell form); None for a
+    body that does not look like an array."""
+    body = body.strip()
+    if not _JSON_START.match(body):
+        return None
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as error:
+        if "'" in body and '"' not in body:
+            return "strings in single quotes"
+        if not body.endswith("]"):
+            return "the array is not closed"
+        if re.search(r",\s*\]\Z", body):
+            return "a trailing comma"
+        return f"{error.msg[0].lower()}{error.msg[1:]} at character {error.pos + 1}"
+    # valid JSON that BuildKit still reads as shell form: not an array of strings
+    return "not an array of strings"
+
+
 def _entrypoint_in_effect(ctx: Context, stage: Stage) -> bool:
     for each in ancestry(ctx.tree, stage):
         if any(isinstance(i, n.Entrypoint) for i in each.instructions):
@@ -139,12 +173,14 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 continue
             message = MESSAGE.format(keyword=instruction.keyword)
             script = instruction.body.script
+            defect = broken_json(instruction.body.value)
+            if defect is not None:
+                # meant as exec form, but not valid JSON: the fix is the author's
+                broken = BROKEN_JSON.format(keyword=instruction.keyword, defect=defect)
+                yield ctx.decline(instruction, broken, "correct the JSON array by hand")
+                continue
             if script is None or not script.posix:
                 yield ctx.decline(instruction, message, "the stage's shell is not POSIX (cmd or PowerShell)")
-                continue
-            if instruction.body.code.strip().startswith("[") and instruction.body.code.strip().endswith("]"):
-                # meant as exec form, but not valid JSON (single quotes, a trailing comma): the fix is the author's
-                yield ctx.decline(instruction, message, "it looks like a JSON array but is not valid JSON")
                 continue
             if script.is_opaque:
                 yield ctx.decline(instruction, message, "the shell text is opaque to dfix")
