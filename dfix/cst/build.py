@@ -15,6 +15,7 @@ import functools
 import gc
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -92,7 +93,10 @@ class Grammar:
     def _pattern(self, name: str) -> re.Pattern[str]:
         pattern = self._patterns.get(name)
         if pattern is None:
-            pattern = self._patterns[name] = re.compile(self._terminals[name].pattern.to_regexp())
+            regexp = self._terminals[name].pattern.to_regexp()
+            if name in _POSSESSIVE:
+                regexp = _possessive(regexp, self._terminals["TEXT"].pattern.to_regexp())
+            pattern = self._patterns[name] = re.compile(regexp)
         return pattern
 
     def _keyword_type(self, value: str) -> str:
@@ -133,6 +137,32 @@ class Grammar:
         if last < end:
             out.append(text[last:end])
         return tuple(out)
+
+
+# TEXT and LEGACY_VALUE end in `((blanks)* CHAR)*`: to the last non-blank
+# character of the logical line. Python's regex engine keeps a backtracking
+# point per character for that nested repeat (about 200 bytes a character of
+# memory, and slow); made possessive (Python 3.11.5+) it keeps none. It matches
+# the same: a run of blanks ends where a CHAR could start, or at the line end,
+# so giving characters back never lets a CHAR follow.
+_POSSESSIVE = frozenset(("TEXT", "LEGACY_VALUE"))
+
+
+def _possessive(regexp: str, text: str) -> str:
+    """``regexp`` with its trailing `(?:(?:blank)*CHAR)*` made possessive;
+    ``text`` is TEXT's regexp, `CHAR(?:(?:blank)*CHAR)*`, that names CHAR."""
+    # possessive repeats came in 3.11, and matched wrongly before 3.11.5 (CPython gh-106052)
+    if sys.version_info < (3, 11, 5):
+        return regexp
+    for length in range(1, len(text) // 2):
+        char, rest = text[:length], text[length:]
+        if not (rest.startswith("(?:(?:") and rest.endswith(")*" + char + ")*")):
+            continue
+        blanks = rest[len("(?:"):-len("*" + char + ")*")]
+        tail = "(?:" + blanks + "*" + char + ")*"
+        if regexp.endswith(tail):
+            return regexp[: -len(tail)] + "(?:" + blanks + "*+" + char + ")*+"
+    return regexp
 
 
 @functools.lru_cache(maxsize=None)

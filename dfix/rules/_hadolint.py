@@ -9,6 +9,7 @@ heredoc body, a command substitution) go on the RUN instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -59,12 +60,26 @@ def run_scripts(tree: n.Dockerfile, *, onbuild: bool = True) -> Iterator[RunScri
                 yield RunScript(instruction, run, parse_script([" ".join(run.body.values)]), stage, False)
 
 
+# Command substitutions are read one level at a time, each level's text again:
+# nesting is bounded by the shell parser (deeper scripts are opaque), and the
+# text read below one script by this budget, so that a huge script nested a
+# few levels deep costs a few readings of it, not one per level.
+_NESTED_BUDGET_FACTOR = 2
+_NESTED_BUDGET_MINIMUM = 64 * 1024
+
+
 def nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Script]]:
     """The scripts of the command substitutions in ``script`` (`$( )`,
     backticks, `<( )`), at any depth, each with the command of ``script`` it
     stands in (None outside any simple command, as in `for x in $(ls)`)."""
-    substitutions = [(node, inner) for node in script.nodes if isinstance(node, Expansion)
-                     for inner in (_inner(node),) if inner is not None]
+    found = script.__dict__.get("_nested_scripts")
+    if found is None:  # kept on the script (immutable), as Script.nodes is
+        found = script.__dict__["_nested_scripts"] = tuple(_nested_scripts(script))
+    return iter(found)
+
+
+def _nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Script]]:
+    substitutions = [node for node in script.nodes if isinstance(node, Expansion) and node.substitution is not None]
     if not substitutions:  # most scripts: no need to map expansions to their commands
         return
     owner: dict[int, SimpleCommand] = {}
@@ -72,23 +87,25 @@ def nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Scrip
         for node in walk(command):
             if isinstance(node, Expansion):
                 owner[id(node)] = command
-    for node, inner in substitutions:
-        nested = parse_script([inner])
+    budget = _NESTED_BUDGET_FACTOR * sum(len(node.substitution) for node in substitutions) + _NESTED_BUDGET_MINIMUM
+    for node in substitutions:
         outer = owner.get(id(node))
-        yield outer, nested
-        for _, deeper in nested_scripts(nested):
-            yield outer, deeper
+        # depth first, in source order, as the recursion this replaces
+        stack = [node]
+        while stack:
+            expansion = stack.pop()
+            budget -= len(expansion.substitution)
+            if budget < 0:
+                return
+            nested = expansion.script
+            yield outer, nested
+            stack.extend(reversed(
+                [inner for inner in nested.nodes if isinstance(inner, Expansion) and inner.substitution is not None]
+            ))
 
 
 def _inner(expansion: Expansion) -> str | None:
-    text = "".join(part for part in expansion.parts if isinstance(part, str))
-    if text.startswith("$((") or not text.endswith((")", "`")):
-        return None
-    if text.startswith(("$(", "<(", ">(")):
-        return text[2:-1]
-    if text.startswith("`"):
-        return text[1:-1]
-    return None
+    return expansion.substitution
 
 
 def all_commands(script: Script) -> Iterator[tuple[SimpleCommand, SimpleCommand | None]]:
@@ -202,11 +219,17 @@ def _simplified(part: object) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> Script:
+    """``$(...)`` read once for the rules that oversimplify the same word."""
+    return parse_script([text])
+
+
 def _simplified_expansion(text: str) -> str:
     if text.startswith(("$((", "`")):
         return "${VAR}"
     if text.startswith("$("):
-        inner = parse_script([text[2:-1]])
+        inner = _parsed(text[2:-1])
         return "$(" + "".join(_top_level_words(inner)) + ")"
     if text.startswith(("<(", ">(")):
         return ""

@@ -59,16 +59,24 @@ def _exempt(body: RunBody) -> bool:
 
 def _applicability(body: RunBody) -> Applicability:
     """Unsafe when a later RUN of the stage installs with apt without its own update."""
+    unsafe_after = body.stage.__dict__.get("_dl3009_unsafe_after")
+    if unsafe_after is None:  # one pass over the stage, kept on it (stages are immutable)
+        unsafe_after = body.stage.__dict__["_dl3009_unsafe_after"] = _unsafe_after(body.stage)
+    return Applicability.UNSAFE if unsafe_after.get(id(body.instruction), False) else Applicability.SAFE
+
+
+def _unsafe_after(stage) -> dict[int, bool]:
+    """For each instruction of the stage, whether a later RUN installs with
+    apt without its own update."""
+    found: dict[int, bool] = {}
     later = False
-    for instruction in body.stage.instructions:
-        if instruction is body.instruction:
-            later = True
-            continue
-        if later and isinstance(instruction, n.Run) and isinstance(instruction.body, n.ShellForm):
+    for instruction in reversed(stage.instructions):
+        found[id(instruction)] = later
+        if isinstance(instruction, n.Run) and isinstance(instruction.body, n.ShellForm):
             calls = list(invocations(instruction.body.script))
             if any(is_install(c) for c in calls) and not any(is_update(c) for c in calls):
-                return Applicability.UNSAFE
-    return Applicability.SAFE
+                later = True
+    return found
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:

@@ -77,8 +77,12 @@ def file_layout(tree: n.Dockerfile, newline: str, prefer: Script | None = None) 
     own = layout_of([prefer], tree.escape, newline) if prefer is not None else None
     if own is not None:
         return own
-    scripts = [i.body.script for i in tree.instructions if isinstance(i, n.Run) and isinstance(i.body, n.ShellForm)]
-    found = layout_of(scripts, tree.escape, newline) or Layout(True, "    ", tree.escape, newline)
+    key = ("_file_layout", newline)
+    found = tree.__dict__.get(key)
+    if found is None:  # the same for every RUN of the tree: found once, kept on it (trees are immutable)
+        scripts = [i.body.script for i in tree.instructions if isinstance(i, n.Run) and isinstance(i.body, n.ShellForm)]
+        found = layout_of(scripts, tree.escape, newline) or Layout(True, "    ", tree.escape, newline)
+        tree.__dict__[key] = found
     indent = continuation_indent(prefer) if prefer is not None else None
     return found if indent is None else Layout(found.leading, indent, found.escape, found.newline)
 

@@ -59,6 +59,27 @@ class Expansion(Node):
 
     parts: tuple[Text, ...] = ("$",)
 
+    @cached_property
+    def substitution(self) -> str | None:
+        """The command text of a command substitution (`$( )`, backticks,
+        `<( )`, `>( )`), continuations removed; None for other expansions."""
+        text = "".join(part for part in self.parts if isinstance(part, str))
+        if text.startswith("$((") or not text.endswith((")", "`")):
+            return None
+        if text.startswith(("$(", "<(", ">(")):
+            return text[2:-1]
+        if text.startswith("`"):
+            return text[1:-1]
+        return None
+
+    @cached_property
+    def script(self) -> Script | None:
+        """The script of a command substitution, read once (nodes are immutable)."""
+        from dfix.shell.parse import parse_script
+
+        inner = self.substitution
+        return None if inner is None else parse_script([inner])
+
 
 @dataclass(frozen=True)
 class DoubleQuoted(Node):

@@ -214,6 +214,20 @@ class _Parser:
         return end + 1
 
     def scan_double_quoted(self, position: int) -> int:
+        self.enter()
+        try:
+            return self._scan_double_quoted(position)
+        finally:
+            self.depth -= 1
+
+    def enter(self, more: int = 0) -> None:
+        """One more level of nesting (quotes, expansions, commands): deeper
+        than ``_MAX_DEPTH`` the script is left opaque."""
+        self.depth += 1
+        if self.depth + more > _MAX_DEPTH:
+            raise ShellSyntaxError("nested too deeply")
+
+    def _scan_double_quoted(self, position: int) -> int:
         text = self.text
         position += 1
         while position < len(text):
@@ -275,12 +289,22 @@ class _Parser:
         return self.scan_nested(position, "{", "}")
 
     def scan_nested(self, position: int, opening: str, closing: str) -> int:
+        self.enter()
+        try:
+            return self._scan_nested(position, opening, closing)
+        finally:
+            self.depth -= 1
+
+    def _scan_nested(self, position: int, opening: str, closing: str) -> int:
         text = self.text
         depth = 0
         while position < len(text):
             char = text[position]
             if char == opening:
                 depth += 1
+                if depth > 1:
+                    self.enter(depth)
+                    self.depth -= 1
             elif char == closing:
                 depth -= 1
                 if depth == 0:
@@ -453,9 +477,7 @@ class _Parser:
             out.append(self.operator(token))
 
     def command(self) -> Node:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise ShellSyntaxError("nested too deeply")
+        self.enter()
         try:
             return self.nested_command()
         finally:
