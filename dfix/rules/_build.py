@@ -66,6 +66,12 @@ def comments_above(tree: n.Dockerfile, instruction: n.Instruction) -> n.Line:
     return body[index]
 
 
-def with_line_end(line: n.Line, newline: str) -> n.Line:
-    """``line`` ending with ``newline`` (the last line of a file may have none)."""
-    return line if line.newline else dataclasses.replace(line, newline=newline)
+def with_line_end(line: n.Line, newline: str) -> list[n.Line]:
+    """``line`` ended by a line break, for new lines to follow it. The last
+    line of a file may have none, end in a lone CR (a line end only at the end
+    of the file), or end in a heredoc's terminator: then a ``newline`` follows it."""
+    if line.code.endswith("\n"):
+        return [line]
+    if not line.newline and not line.code.endswith(("\r", "\n")) and not getattr(line, "heredocs", None):
+        return [dataclasses.replace(line, newline=newline)]
+    return [line, n.BlankLine(newline=newline)]

@@ -164,7 +164,9 @@ def append_command(ctx: Context, body: RunBody, anchor: Pipeline, text: str, tit
     operator = ";" if edit.joins_with_semicolons_under_set_e(script) and not negated else "&&"
     layout = edit.file_layout(ctx.tree, ctx.newline, prefer=script)
     if fits_on_one_line(ctx, body, f" {operator} {text}"):
-        spaces = edit.ONE_LINE if operator == "&&" else (n.Whitespace(), n.Whitespace((" ",)))
+        # `cat <<EOF; rm` would name BuildKit's heredoc `EOF;`: a blank keeps the word apart
+        before = n.Whitespace((" ",)) if "<<" in anchor.code else n.Whitespace()
+        spaces = edit.ONE_LINE if operator == "&&" else (before, n.Whitespace((" ",)))
     else:
         spaces = layout.break_before() if operator == "&&" else layout.break_after_semicolon()
     return Fix.replace(script, edit.append_after(script, anchor, text, spaces, operator), title, applicability)

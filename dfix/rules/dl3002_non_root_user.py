@@ -343,7 +343,7 @@ def _insert(ctx: Context, final: Stage, lines: list[str]) -> Fix:
     title = "Switch to an unprivileged user"
     if after:
         # the last line of a file may have no line end: the new lines go after one
-        return Fix.replace(at, [with_line_end(at, ctx.newline), *new[:-1], new[-1].with_changes(newline=at.newline)],
+        return Fix.replace(at, [*with_line_end(at, ctx.newline), *new[:-1], new[-1].with_changes(newline=at.newline)],
                            title, Applicability.UNSAFE)
     return Fix.replace(at, [*new, at], title, Applicability.UNSAFE)
 
