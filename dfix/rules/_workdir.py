@@ -72,7 +72,26 @@ def why_unknown(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) ->
     return _workdir_at(tree, stage, instruction)[1]
 
 
+#: the last tree asked about, and per stage the directory before each of its instructions:
+#: rules ask about every instruction in turn, and each answer would scan the stage again
+_memo: tuple[n.Dockerfile, dict[int, dict[int | None, tuple[str | None, str]]]] | None = None
+
+
 def _workdir_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> tuple[str | None, str]:
+    global _memo
+    memo = _memo  # one read: another thread may set it meanwhile
+    if memo is None or memo[0] is not tree:
+        memo = _memo = (tree, {})
+    key = id(stage.from_)
+    states = memo[1].get(key)
+    if states is None:
+        states = memo[1][key] = _directories_in(tree, stage)
+    return states.get(id(instruction), states[None])
+
+
+def _directories_in(tree: n.Dockerfile, stage: Stage) -> dict[int | None, tuple[str | None, str]]:
+    """The working directory (and why unknown) before each instruction of
+    ``stage`` (by id), and after its last under None."""
     chain = list(reversed(ancestry(tree, stage)))
     # only a literal `scratch`: a `--build-arg` may give an ARG another image
     root = chain[0].from_.image if chain[0].from_ is not None else None
@@ -80,10 +99,11 @@ def _workdir_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) ->
         current, reason = "/", ""
     else:
         current, reason = None, "the working directory of the base image is unknown"
+    states: dict[int | None, tuple[str | None, str]] = {}
     for each in chain:
         for candidate in each.instructions:
-            if each is stage and candidate is instruction:
-                return current, reason
+            if each is stage:
+                states[id(candidate)] = (current, reason)
             if isinstance(candidate, n.Workdir):
                 value = candidate.value.value if candidate.value else ""
                 before, current = current, after_workdir(current, value)
@@ -94,7 +114,8 @@ def _workdir_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) ->
             elif each is not stage and isinstance(candidate, n.Onbuild) and isinstance(candidate.inner, n.Workdir):
                 # BuildKit runs a parent stage's ONBUILD triggers in the child
                 current, reason = None, "a parent stage has an ONBUILD WORKDIR"
-    return current, reason
+    states[None] = (current, reason)
+    return states
 
 
 def on_windows(tree: n.Dockerfile, stage: Stage) -> bool:

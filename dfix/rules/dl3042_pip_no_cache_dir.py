@@ -56,16 +56,42 @@ def install_word(call: Invocation) -> Word | None:
 
 
 def _stage_disables_cache(tree: n.Dockerfile, stage: Stage, before: n.Instruction | None, seen: int = 0) -> bool:
-    for instruction in stage.instructions:
-        if instruction is before:
-            break
-        if isinstance(instruction, n.Env):
-            for pair in instruction.pairs:
-                if pair.key.value == "PIP_NO_CACHE_DIR" and pair.value.value.strip("\"'").lower() in _TRUTHY:
-                    return True
+    """Whether an ENV PIP_NO_CACHE_DIR=1 comes before ``before`` in the stage, or in one it is built FROM."""
+    first = _first_disabling(tree, stage)
+    if first is not None:
+        if before is None:
+            return True
+        position = next((i for i, each in enumerate(stage.instructions) if each is before), len(stage.instructions))
+        if first < position:
+            return True
     image = stage.from_.image if stage.from_ and stage.from_.image else ""
     parent = earlier_stage(tree, stage, image) if image else None
     return parent is not None and seen < 10 and _stage_disables_cache(tree, parent, None, seen + 1)
+
+
+#: the last tree checked and, per stage, its answer: asked once per RUN, it would scan the stage each time
+_memo: tuple[n.Dockerfile, dict[int, int | None]] | None = None
+
+
+def _first_disabling(tree: n.Dockerfile, stage: Stage) -> int | None:
+    global _memo
+    memo = _memo  # one read: another thread may set it meanwhile
+    if memo is None or memo[0] is not tree:
+        memo = _memo = (tree, {})
+    key = id(stage.from_)
+    if key not in memo[1]:
+        memo[1][key] = _scan_for_disabling(stage)
+    return memo[1][key]
+
+
+def _scan_for_disabling(stage: Stage) -> int | None:
+    """The index of the stage's first ENV that turns pip's cache off."""
+    for index, instruction in enumerate(stage.instructions):
+        if isinstance(instruction, n.Env):
+            for pair in instruction.pairs:
+                if pair.key.value == "PIP_NO_CACHE_DIR" and pair.value.value.strip("\"'").lower() in _TRUTHY:
+                    return index
+    return None
 
 
 def _exempt(ctx: Context, body: RunBody) -> bool:

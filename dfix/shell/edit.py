@@ -11,6 +11,7 @@ result fits in the longest line the file already has.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -106,6 +107,7 @@ def _indent_after(space: Whitespace) -> str:
 SHORT_LINE = 80
 
 
+@functools.lru_cache(maxsize=4)  # asked once per fix in the same text; a str keeps its hash
 def longest_line(text: str) -> int:
     """How long a line may be in this file: its longest line, or SHORT_LINE."""
     return max((len(line.rstrip("\r")) for line in text.split("\n")), default=0) if text else 0
