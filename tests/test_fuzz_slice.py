@@ -84,6 +84,10 @@ KNOWN_FINDINGS = [
         id="DL3009-semicolon-after-heredoc",
     ),
     pytest.param(
+        "FROM debian\nRUN apt-get update && \\\n  cat <<EOF && \\\nbody\nEOF\n  apt-get install -y curl\n",
+        id="DL3009-inside-a-heredoc-body",
+    ),
+    pytest.param(
         "FROM node\nCMD\nRUN\r",
         id="DL3002-lone-CR-does-not-settle",
     ),

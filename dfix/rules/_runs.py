@@ -158,6 +158,10 @@ def append_command(ctx: Context, body: RunBody, anchor: Pipeline, text: str, tit
     script = body.script
     if not edit.is_joinable(script):
         return None
+    if body.run.heredocs and not body.in_heredoc:
+        # the RUN's line may go on after a heredoc's body (`cat <<EOF && \`): an
+        # edit placed by the script's layout could land inside that body
+        return None
     # `a; b` under set -e only when a failing `a` stops the script: not
     # after `! a`, whose status set -e ignores and only the RUN's end reports
     negated = isinstance(anchor.parts[0], Operator) and anchor.parts[0].value == "!"
@@ -300,4 +304,6 @@ def _why_not_appendable(body: RunBody) -> str:
         return "the shell text is opaque to dfix"
     if edit.ends_in_comment(script):
         return "the RUN ends with a shell comment"
+    if body.run.heredocs and not body.in_heredoc:
+        return "the RUN has a heredoc: dfix does not edit around heredoc bodies"
     return "the install is not at the top level of the RUN"
