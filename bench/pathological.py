@@ -1,6 +1,6 @@
 """Time and memory of dfix on pathological Dockerfiles.
 
-    .venv/bin/python bench/pathological.py [--sizes 16K,256K,1M,3.9M]
+    .venv/bin/python bench/pathological.py [--sizes 16K,64K,250K]
         [--shapes nested_subst,...] [--ops parse,check,fix,fix_unsafe]
         [--timeout 120] [--json FILE] [--profile SHAPE:SIZE:OP]
 
@@ -243,7 +243,7 @@ def profile(spec: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="16K,256K,1M,3.9M", help="comma-separated sizes (K, M suffixes)")
+    parser.add_argument("--sizes", default="16K,64K,250K", help="comma-separated sizes (K, M suffixes)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shapes")
     parser.add_argument("--ops", default=",".join(OPS), help="comma-separated operations")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")

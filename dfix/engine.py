@@ -9,10 +9,12 @@ was and reported too. Running dfix on its own output changes nothing.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from dfix.cst.build import parse
+from dfix import collector
+from dfix.cst.build import MAX_SIZE, parse
 from dfix.cst.nodes import Dockerfile, Node
 from dfix.cst.positions import Positions
 from dfix.cst.visit import replace_nodes
@@ -21,6 +23,9 @@ from dfix.rules import Applicability, Context, Diagnostic, Fix, Rule
 from dfix.suppressions import Suppressions
 
 MAX_ROUNDS = 20
+#: fixes lengthen a file (a flag on every install, a cleanup after each): a
+#: file just under the size limit stays fixable, its fixed text read back
+FIXED_MAX_SIZE = 4 * MAX_SIZE
 
 
 @dataclass
@@ -43,6 +48,14 @@ def check(
     ignored: frozenset[str] = frozenset(),
 ) -> list[Diagnostic]:
     """The findings of ``rules`` in a tree, minus the suppressed ones, in order."""
+    with collector.paused():
+        return _check(tree, rules, options, ignored)
+
+
+def _check(
+    tree: Dockerfile, rules: Sequence[Rule], options: Mapping[str, Mapping[str, Any]] | None,
+    ignored: frozenset[str],
+) -> list[Diagnostic]:
     positions = Positions(tree)
     suppressions = Suppressions.of(tree, ignored)
     found = []
@@ -70,6 +83,14 @@ def fix(
 
     Raises ParseError if ``text`` itself does not parse.
     """
+    with collector.paused():
+        return _fix(text, rules, unsafe, options, ignored, tree)
+
+
+def _fix(
+    text: str, rules: Sequence[Rule], unsafe: bool, options: Mapping[str, Mapping[str, Any]] | None,
+    ignored: frozenset[str], tree: Dockerfile | None,
+) -> Result:
     original = text
     tree = tree if tree is not None else parse(text)
     result = Result(text)
@@ -115,19 +136,43 @@ def _without_overlaps(tree: Dockerfile, diagnostics: list[Diagnostic]) -> list[D
     not overlap those of a fix taken before it."""
     positions = Positions(tree)
     spans_of = {id(d): [positions.span(r.old) for r in d.fix.replacements] for d in diagnostics}
+    # what the taken fixes replace: disjoint spans, sorted, so that looking one
+    # up is a bisection (thousands of fixes in a large file)
     taken: list[tuple[int, int]] = []
     chosen = []
     for diagnostic in sorted(diagnostics, key=lambda d: min(spans_of[id(d)])):
         spans = spans_of[id(diagnostic)]
-        if any(_overlap(span, other) for span in spans for other in taken):
+        if any(_overlaps_taken(span, taken) for span in spans):
             continue
-        taken.extend(spans)
+        for span in _merged(spans):
+            bisect.insort(taken, span)
         chosen.append(diagnostic)
     return chosen
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a == b or (a[0] < b[1] and b[0] < a[1])
+
+
+def _overlaps_taken(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` overlaps one of ``taken`` (disjoint, sorted): of the
+    spans that start before it ends, the last one ends last."""
+    before_end = bisect.bisect_left(taken, (span[1], -1))
+    if before_end and _overlap(span, taken[before_end - 1]):
+        return True
+    same = bisect.bisect_left(taken, span)
+    return same < len(taken) and taken[same] == span  # an empty span where another one is
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One fix's spans, those that overlap one another made one."""
+    out: list[tuple[int, int]] = []
+    for span in sorted(set(spans)):
+        if out and _overlap(span, out[-1]):
+            out[-1] = (out[-1][0], max(out[-1][1], span[1]))
+        else:
+            out.append(span)
+    return out
 
 
 def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str, list[tuple[Diagnostic, ParseError]]]:
@@ -139,7 +184,7 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
         new_tree = replace_nodes(tree, _replacements(kept))
         text = new_tree.code
         try:
-            return parse(text), text, broken
+            return parse(text, max_size=FIXED_MAX_SIZE), text, broken
         except ParseError as error:
             if len(kept) <= 1:
                 broken.extend((d, error) for d in kept)
@@ -154,7 +199,7 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
 def _first_broken(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Diagnostic, ParseError] | None:
     for diagnostic in chosen:
         try:
-            parse(replace_nodes(tree, _replacements([diagnostic])).code)
+            parse(replace_nodes(tree, _replacements([diagnostic])).code, max_size=FIXED_MAX_SIZE)
         except ParseError as error:
             return diagnostic, error
     return None

@@ -191,7 +191,7 @@ def read_bytes(path: str) -> bytes:
     except OSError as error:
         raise FileError(path, error.strerror or str(error)) from None
     if len(data) > MAX_BYTES:
-        raise FileError(path, f"file too large (over {MAX_BYTES // (1024 * 1024)} MB); a Dockerfile is far smaller")
+        raise FileError(path, f"file too large (over {MAX_BYTES // 1024} KB); a Dockerfile is far smaller")
     return data
 
 

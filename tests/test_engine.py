@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import random
 from typing import Iterator
 
 import pytest
@@ -116,3 +118,23 @@ def test_corpus_fixes_keep_buildkit_reading_the_file(name: str) -> None:
     assert untouched_instructions_changed(text, result.code, touched) == []  # BuildKit reads it, the rest alike
     again = dfix.fix(result.code, select="ALL", unsafe=True)
     assert again.code == result.code and again.applied == []  # idempotent
+
+
+def test_the_overlap_lookup_agrees_with_comparing_every_pair() -> None:
+    # _without_overlaps keeps what the taken fixes replace as sorted disjoint
+    # spans and bisects; this is the plain quadratic reading it replaced
+    rng = random.Random(7)
+    for _ in range(3000):
+        taken: list[tuple[int, int]] = []
+        naive: list[tuple[int, int]] = []
+        for _ in range(rng.randint(1, 12)):
+            spans = []
+            for _ in range(rng.randint(1, 3)):
+                start = rng.randint(0, 30)
+                spans.append((start, start + rng.choice([0, 0, 1, 2, 5])))
+            expected = any(engine._overlap(span, other) for span in spans for other in naive)
+            assert any(engine._overlaps_taken(span, taken) for span in spans) == expected, (spans, naive)
+            if not expected:
+                naive.extend(spans)
+                for span in engine._merged(spans):
+                    bisect.insort(taken, span)

@@ -12,7 +12,6 @@ the line that opens them, and turns Lark's parse tree into the nodes of
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import re
 import sys
@@ -22,14 +21,18 @@ from typing import Iterator, Sequence
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedToken
 
+from dfix import collector
 from dfix.cst import nodes as n
 from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_openers
 from dfix.errors import ParseError
 from dfix.images import UNKNOWN, WINDOWS, family_of_image_name
 from dfix.shell.parse import parse_script
 
-# Real Dockerfiles are a few kilobytes; far larger text is something else.
-MAX_SIZE = 4 * 1024 * 1024
+# Real Dockerfiles are a few kilobytes (the largest of the 3,000 corpus files:
+# 25 KB); far larger text is something else. dfix takes linear time, but
+# about 0.1 MB/s to check and less to fix (bench/pathological.py): this limit
+# keeps the worst shapes to seconds and a few hundred MB, not minutes and GBs.
+MAX_SIZE = 256 * 1024
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # A wheel carries the grammar inside the package; a checkout has it beside it.
@@ -173,23 +176,16 @@ def grammar(escape: str) -> Grammar:
 # ---------------------------------------------------------------- the driver
 
 
-def parse(text: str) -> n.Dockerfile:
-    """Parse a Dockerfile; raise ParseError where BuildKit would refuse it."""
-    if len(text) > MAX_SIZE:
-        megabytes = len(text) / (1024 * 1024)
-        raise ParseError(f"too large for a Dockerfile ({megabytes:.1f} MB; dfix reads up to {MAX_SIZE // (1024 * 1024)} MB)")
+def parse(text: str, *, max_size: int = MAX_SIZE) -> n.Dockerfile:
+    """Parse a Dockerfile; raise ParseError where BuildKit would refuse it,
+    or when it is longer than ``max_size`` characters."""
+    if len(text) > max_size:
+        raise ParseError(f"too large for a Dockerfile ({len(text) // 1024:,} KB; dfix reads up to {max_size // 1024} KB)")
     escape = _escape_of(text)
     rules = grammar(escape)
-    # The tree has no reference cycles; the collector would only rescan the
-    # growing heap (a third of the time on large files).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         tree = _parse_tree(rules, text)
         return _Builder(rules, text).file(tree)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _escape_of(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix
+from dfix.rules._per_tree import last_tree
 from dfix.rules._stages import Stage, stages
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, program_name
@@ -40,13 +41,42 @@ class RunBody:
 
     def top_level_of(self, command: SimpleCommand) -> Pipeline | None:
         """The top-level pipeline a command stands in."""
-        for pipeline in edit.top_level_pipelines(self.script):
-            if any(node is command for node in walk(pipeline)):
-                return pipeline
-        return None
+        return _top_levels(self.script).get(id(command))
+
+
+def _top_levels(script: Script) -> dict[int, Pipeline]:
+    """The top-level pipeline of every simple command of ``script``, by the
+    command's id: found in one walk, so that looking up every command of a
+    RUN of thousands of ``&&`` stays linear."""
+    found = _top_level_cache.get(id(script))
+    if found is None or found[0] is not script:
+        table = {
+            id(node): pipeline
+            for pipeline in edit.top_level_pipelines(script)
+            for node in walk(pipeline)
+            if isinstance(node, SimpleCommand)
+        }
+        found = _top_level_cache[id(script)] = (script, table)
+        if len(_top_level_cache) > 64:  # per run of the rules; scripts do not outlive their tree
+            _top_level_cache.pop(next(iter(_top_level_cache)))
+    return found[1]
+
+
+_top_level_cache: dict[int, tuple[Script, dict[int, Pipeline]]] = {}
 
 
 def run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
+    """Every shell-form RUN of the tree (ONBUILD's too). Computed once per
+    tree, as a dozen rules ask and a heredoc's script is parsed here."""
+    return iter(_run_bodies_of(tree))
+
+
+@last_tree
+def _run_bodies_of(tree: n.Dockerfile) -> tuple[RunBody, ...]:
+    return tuple(_run_bodies(tree))
+
+
+def _run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
     for stage in stages(tree):
         for instruction in stage.instructions:
             run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
@@ -190,8 +220,8 @@ def last_anchor(body: RunBody, commands: list[SimpleCommand]) -> Pipeline | None
     pipelines = [p for p in pipelines if p is not None]
     if not pipelines:
         return None
-    order = edit.top_level_pipelines(body.script)
-    return max(pipelines, key=lambda p: next(i for i, q in enumerate(order) if q is p))
+    order = {id(pipeline): i for i, pipeline in enumerate(edit.top_level_pipelines(body.script))}
+    return max(pipelines, key=lambda p: order[id(p)])
 
 
 # ---------------------------------------------------------------- the two rule shapes

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from dfix.cst import nodes as n
+from dfix.rules._per_tree import last_tree
 
 
 @dataclass(frozen=True)
@@ -17,17 +19,23 @@ class Stage:
     def name(self) -> str | None:
         return self.from_.stage_name if self.from_ is not None else None
 
+    def index(self, instruction: n.Instruction) -> int | None:
+        """Where ``instruction`` stands in the stage (None when not in it):
+        a table lookup, as rules ask it for every RUN of stages of thousands."""
+        return self._indexes.get(id(instruction))
 
-#: the last tree asked about and its stages: every rule asks about the same tree in turn
-_last: tuple[n.Dockerfile, tuple[Stage, ...]] | None = None
+    @cached_property
+    def _indexes(self) -> dict[int, int]:
+        return {id(each): i for i, each in enumerate(self.instructions)}
 
 
 def stages(tree: n.Dockerfile) -> list[Stage]:
-    global _last
-    last = _last  # one read: another thread may set it meanwhile
-    if last is None or last[0] is not tree:
-        last = _last = (tree, tuple(_stages(tree)))
-    return list(last[1])
+    return list(_stages_of(tree))
+
+
+@last_tree
+def _stages_of(tree: n.Dockerfile) -> tuple[Stage, ...]:
+    return tuple(_stages(tree))
 
 
 def _stages(tree: n.Dockerfile) -> list[Stage]:
@@ -47,7 +55,7 @@ def _stages(tree: n.Dockerfile) -> list[Stage]:
 
 def stage_of(tree: n.Dockerfile, instruction: n.Instruction) -> Stage:
     for stage in stages(tree):
-        if any(each is instruction for each in stage.instructions):
+        if stage.index(instruction) is not None:
             return stage
     raise ValueError("the instruction is not in this tree")
 

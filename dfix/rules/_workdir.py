@@ -7,6 +7,7 @@ import re
 
 from dfix.cst import nodes as n
 from dfix.rules._images import SCRATCH, WINDOWS, family_of_image_name, image_of
+from dfix.rules._per_tree import last_tree, per_tree_table
 from dfix.rules._stages import Stage, ancestry, stages
 
 # A path dfix can read as written: no quotes, escapes, blanks or Windows
@@ -74,18 +75,15 @@ def why_unknown(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) ->
 
 #: the last tree asked about, and per stage the directory before each of its instructions:
 #: rules ask about every instruction in turn, and each answer would scan the stage again
-_memo: tuple[n.Dockerfile, dict[int, dict[int | None, tuple[str | None, str]]]] | None = None
+_per_stage = last_tree(per_tree_table)
 
 
 def _workdir_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> tuple[str | None, str]:
-    global _memo
-    memo = _memo  # one read: another thread may set it meanwhile
-    if memo is None or memo[0] is not tree:
-        memo = _memo = (tree, {})
+    memo: dict[int, dict[int | None, tuple[str | None, str]]] = _per_stage(tree)
     key = id(stage.from_)
-    states = memo[1].get(key)
+    states = memo.get(key)
     if states is None:
-        states = memo[1][key] = _directories_in(tree, stage)
+        states = memo[key] = _directories_in(tree, stage)
     return states.get(id(instruction), states[None])
 
 

@@ -163,7 +163,8 @@ def _mount_problem(run: n.Run, path: str) -> str:
 def _later_use(ctx: Context, stage: Stage, run: n.Run) -> str:
     """Why a WORKDIR that lasts would change what later instructions do ("" when it would not)."""
     instructions = stage.instructions
-    index = next(i for i, each in enumerate(instructions) if each is run)
+    index = stage.index(run)
+    assert index is not None  # the RUN was found in this stage
     for instruction in instructions[index + 1:]:
         if isinstance(instruction, n.Workdir):
             value = instruction.value.value if instruction.value else ""

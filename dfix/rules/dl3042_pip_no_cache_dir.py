@@ -29,6 +29,7 @@ from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
 from dfix.rules._runs import RunBody, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_bodies
 from dfix.rules._images import earlier_stage
+from dfix.rules._per_tree import last_tree, per_tree_table
 from dfix.rules._stages import Stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word
@@ -61,7 +62,9 @@ def _stage_disables_cache(tree: n.Dockerfile, stage: Stage, before: n.Instructio
     if first is not None:
         if before is None:
             return True
-        position = next((i for i, each in enumerate(stage.instructions) if each is before), len(stage.instructions))
+        position = stage.index(before)
+        if position is None:
+            position = len(stage.instructions)
         if first < position:
             return True
     image = stage.from_.image if stage.from_ and stage.from_.image else ""
@@ -70,18 +73,15 @@ def _stage_disables_cache(tree: n.Dockerfile, stage: Stage, before: n.Instructio
 
 
 #: the last tree checked and, per stage, its answer: asked once per RUN, it would scan the stage each time
-_memo: tuple[n.Dockerfile, dict[int, int | None]] | None = None
+_per_stage = last_tree(per_tree_table)
 
 
 def _first_disabling(tree: n.Dockerfile, stage: Stage) -> int | None:
-    global _memo
-    memo = _memo  # one read: another thread may set it meanwhile
-    if memo is None or memo[0] is not tree:
-        memo = _memo = (tree, {})
+    memo: dict[int, int | None] = _per_stage(tree)
     key = id(stage.from_)
-    if key not in memo[1]:
-        memo[1][key] = _scan_for_disabling(stage)
-    return memo[1][key]
+    if key not in memo:
+        memo[key] = _scan_for_disabling(stage)
+    return memo[key]
 
 
 def _scan_for_disabling(stage: Stage) -> int | None:

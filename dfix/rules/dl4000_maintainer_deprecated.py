@@ -32,10 +32,11 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
-from dfix.rules._stages import stage_of
+from dfix.rules._stages import Stage, stage_of
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
+    labels: dict[int, list[str]] = {}  # per stage, read once
     for instruction in ctx.tree.instructions:
         if not isinstance(instruction, n.Maintainer):
             continue
@@ -46,7 +47,10 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         value = instruction.value.value
         key = ctx.options["label"]
         label = _label(instruction, key, quoted(value, ctx.tree.escape))
-        safe = all(existing == value for existing in _labels(ctx, instruction, key))
+        stage = stage_of(ctx.tree, instruction)
+        if id(stage) not in labels:
+            labels[id(stage)] = list(_labels(stage, key))
+        safe = all(existing == value for existing in labels[id(stage)])
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
         yield ctx.report(instruction, message, Fix.replace(instruction, label, "Replace with a LABEL", applicability))
 
@@ -76,9 +80,9 @@ def _label(maintainer: n.Maintainer, key: str, value: str) -> n.Label:
     )
 
 
-def _labels(ctx: Context, maintainer: n.Maintainer, key: str) -> Iterator[str]:
-    """The values of the labels called ``key`` in the MAINTAINER's stage, unquoted."""
-    for instruction in stage_of(ctx.tree, maintainer).instructions:
+def _labels(stage: Stage, key: str) -> Iterator[str]:
+    """The values of the labels called ``key`` in the stage, unquoted."""
+    for instruction in stage.instructions:
         if isinstance(instruction, n.Label):
             for pair in instruction.pairs:
                 if isinstance(pair, n.KeyValue) and _unquoted(pair.key.value) == key:
