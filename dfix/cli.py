@@ -98,7 +98,8 @@ def cli(
         rule = next((r for r in ALL_RULES if explain.upper() == r.id or explain.lower() == r.name), None)
         if rule is None:
             raise click.UsageError(f"no rule {explain!r}; see --list-rules")
-        click.echo(f"{rule.id} ({rule.name}): {rule.summary}\n\n{rule.explanation}")
+        default = "on by default" if rule.default else "off unless selected"
+        click.echo(f"{rule.id} ({rule.name}): {rule.summary}\nFix: {rule.fix.description}; {default}.\n\n{rule.explanation}")
         return
     if write and (diff or check):
         raise click.UsageError("--write cannot be combined with --diff or --check")

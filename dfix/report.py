@@ -93,7 +93,7 @@ def sarif_report(findings: list[Finding], rules: tuple[Rule, ...] = ALL_RULES) -
             "shortDescription": {"text": described[rule_id].summary},
             "fullDescription": {"text": described[rule_id].explanation},
             "help": {"text": described[rule_id].explanation},
-            "properties": {"fix": described[rule_id].fix},
+            "properties": {"fix": described[rule_id].fix.value},
         }
         for rule_id in used
         if rule_id in described
@@ -145,7 +145,7 @@ def sarif_report(findings: list[Finding], rules: tuple[Rule, ...] = ALL_RULES) -
 def rules_table(rules: tuple[Rule, ...]) -> str:
     """``--list-rules``: id, name, fix, whether on by default, summary."""
     rows = [("ID", "NAME", "FIX", "DEFAULT", "SUMMARY")]
-    rows += [(r.id, r.name, r.fix, "on" if r.default else "off", r.summary) for r in rules]
+    rows += [(r.id, r.name, r.fix.value, "on" if r.default else "off", r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4] + "\n" for row in rows
@@ -155,5 +155,5 @@ def rules_table(rules: tuple[Rule, ...]) -> str:
 def rules_markdown(rules: tuple[Rule, ...]) -> str:
     """The rule table of the README."""
     rows = ["| id | name | fix | default | what |", "|---|---|---|---|---|"]
-    rows += [f"| {r.id} | {r.name} | {r.fix} | {'on' if r.default else 'off'} | {r.summary} |" for r in rules]
+    rows += [f"| {r.id} | {r.name} | {r.fix.value} | {'on' if r.default else 'off'} | {r.summary} |" for r in rules]
     return "\n".join(rows) + "\n"

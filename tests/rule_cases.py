@@ -48,6 +48,18 @@ def untouched_instructions_changed(before: str, after: str, touched_lines: set[i
     return changed
 
 
+def assert_fixes_as_declared(diagnostics) -> None:
+    """Every fix is one its rule's declared ``FixAvailability`` allows (a
+    rule declared safe never yields an unsafe fix, a rule declared "none"
+    no fix at all), as ruff's harness asserts."""
+    wrong = [
+        f"{d.id} declares {d.rule.fix.value} fixes but its fix at {d.line}:{d.column} is {d.fix.applicability.value}"
+        for d in diagnostics
+        if d.fix is not None and not d.rule.fix.allows(d.fix.applicability)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
 def touched_lines(text: str, select, unsafe: bool) -> set[int]:
     """The start lines of the original instructions the fixes rewrite or
     remove (a merge rewrites the first RUN and removes the second), in every
@@ -66,7 +78,9 @@ def touched_lines(text: str, select, unsafe: bool) -> set[int]:
     lines: set[int] = set()
     for _ in range(engine.MAX_ROUNDS):
         positions = Positions(tree)
-        chosen = [d for d in engine.check(tree, rules) if engine.is_applicable(d.fix, unsafe)]
+        found = engine.check(tree, rules)
+        assert_fixes_as_declared(found)
+        chosen = [d for d in found if engine.is_applicable(d.fix, unsafe)]
         if not chosen:
             break
         chosen = engine._without_overlaps(tree, chosen)

@@ -238,11 +238,12 @@ def test_list_rules_and_explain() -> None:
     listing = runner.invoke(cli, ["--list-rules"])
     assert listing.exit_code == 0
     assert listing.output.splitlines()[0].split() == ["ID", "NAME", "FIX", "DEFAULT", "SUMMARY"]
-    assert any(line.split()[:4] == ["DL4000", "maintainer-deprecated", "safe", "on"] for line in listing.output.splitlines())
+    assert any(line.split()[:4] == ["DL4000", "maintainer-deprecated", "sometimes", "on"] for line in listing.output.splitlines())
     by_id = runner.invoke(cli, ["--explain", "dl4000"])
     by_name = runner.invoke(cli, ["--explain", "maintainer-deprecated"])
     assert by_id.exit_code == 0 and by_id.output == by_name.output
     assert by_id.output.startswith("DL4000 (maintainer-deprecated): MAINTAINER is deprecated\n") and "## Fix" in by_id.output
+    assert by_id.output.splitlines()[1] == "Fix: safe or unsafe, case by case (unsafe ones with --unsafe-fixes); on by default."
     assert runner.invoke(cli, ["--explain", "DL9999"]).exit_code == 2
 
 

@@ -15,12 +15,12 @@ import pytest
 
 import dfix
 import dfix.cst.nodes
-from dfix.rules import ALL_RULES
+from dfix.rules import ALL_RULES, FixAvailability
 from tests import hadolint
 from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
 
 # rules that fix: a display-only rule leaves its finding for the user
-TARGETED = sorted(rule.id for rule in ALL_RULES if rule.id.startswith("DL") and rule.fix != "none")
+TARGETED = sorted(rule.id for rule in ALL_RULES if rule.id.startswith("DL") and rule.fix is not FixAvailability.NONE)
 # Renaming `apt` to `apt-get` lets hadolint read commands it skipped before:
 # its DL3008 (unpinned packages) then finds what was there all along.
 REVEALED_BY = {"DL3027": {"DL3008"}}

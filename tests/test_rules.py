@@ -20,10 +20,12 @@ import pytest
 
 import dfix
 import dfix.rules
-from dfix.rules import ALL_RULES
+from dfix import engine
+from dfix.rules import ALL_RULES, Applicability, Context, Fix, FixAvailability, Rule
 from tests.conftest import read_exact
 from tests.rule_cases import (
-    RULE_CASES, case_id, describe, expected_path, hadolint_codes, touched_lines, untouched_instructions_changed,
+    RULE_CASES, assert_fixes_as_declared, case_id, describe, expected_path, hadolint_codes, touched_lines,
+    untouched_instructions_changed,
 )
 
 
@@ -51,7 +53,7 @@ def test_every_rule_has_fixture_cases() -> None:
     for rule in ALL_RULES:
         cases = [path for path in RULE_CASES if path.parent.name == rule.id]
         assert cases, rule.id
-        if rule.fix != "none":
+        if rule.fix is not FixAvailability.NONE:
             assert any(expected_path(path).exists() for path in cases), f"{rule.id} has no fixed case"
             assert any(not expected_path(path).exists() for path in cases), f"{rule.id} has no case left alone"
 
@@ -66,6 +68,7 @@ def test_rule_case(path: Path, snapshot) -> None:
     assert result.code == expected
     assert result.bugs == []
     assert describe(text, rule_id, unsafe) == snapshot
+    assert_fixes_as_declared(dfix.check(text, select=[rule_id]))
     if expected == text:
         return
     # a second run changes nothing
@@ -87,3 +90,32 @@ def test_readme_lists_every_rule() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert rules_markdown(ALL_RULES) in readme, "regenerate the README's rule table with dfix.report.rules_markdown"
+
+
+def test_a_fix_declaration_allows_what_it_says() -> None:
+    safe, unsafe, shown = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY
+    allowed = {
+        declared: {a for a in (safe, unsafe, shown) if declared.allows(a)} for declared in FixAvailability
+    }
+    assert allowed == {
+        FixAvailability.SAFE: {safe, shown},
+        FixAvailability.SOMETIMES: {safe, unsafe, shown},
+        FixAvailability.UNSAFE: {unsafe, shown},
+        FixAvailability.NONE: {shown},
+    }
+
+
+def test_a_fix_declaration_is_typed() -> None:
+    with pytest.raises(TypeError, match="FixAvailability"):
+        Rule("DF999", "a-rule", "A rule", lambda ctx: iter(()), "## Why\n## Fix\n", fix="safe")
+
+
+def test_the_harness_refuses_a_fix_the_rule_did_not_declare() -> None:
+    def check(ctx: Context):
+        for instruction in ctx.tree.instructions:
+            yield ctx.report(instruction, "x", Fix.replace(instruction, instruction, "same", Applicability.UNSAFE))
+
+    rule = Rule("DF999", "a-rule", "A rule", check, "## Why\n## Fix\n", fix=FixAvailability.SAFE)
+    found = engine.check(dfix.parse("FROM a:1\n"), [rule])
+    with pytest.raises(AssertionError, match="DF999 declares safe fixes but its fix at 1:1 is unsafe"):
+        assert_fixes_as_declared(found)

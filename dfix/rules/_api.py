@@ -37,6 +37,40 @@ class Applicability(enum.Enum):
     DISPLAY_ONLY = "display-only"
 
 
+class FixAvailability(enum.Enum):
+    """What fixes a rule declares it makes (after ruff's ``FixAvailability``):
+    the README's table, ``--list-rules`` and ``--explain`` show it, and the
+    rule harness checks every fix a rule yields against it."""
+
+    #: every fix it makes is safe
+    SAFE = "safe"
+    #: safe or unsafe, case by case
+    SOMETIMES = "sometimes"
+    #: every fix it makes is unsafe
+    UNSAFE = "unsafe"
+    #: findings only, never a fix
+    NONE = "none"
+
+    @property
+    def description(self) -> str:
+        """For people (``--explain``)."""
+        return {
+            "safe": "safe (applied by default)",
+            "sometimes": "safe or unsafe, case by case (unsafe ones with --unsafe-fixes)",
+            "unsafe": "unsafe (applied with --unsafe-fixes)",
+            "none": "none (findings only)",
+        }[self.value]
+
+    def allows(self, applicability: Applicability) -> bool:
+        """Whether a fix of ``applicability`` is one this declaration allows
+        (a suggestion that is never applied always is)."""
+        if applicability is Applicability.DISPLAY_ONLY:
+            return True
+        if self is FixAvailability.SOMETIMES:
+            return applicability in (Applicability.SAFE, Applicability.UNSAFE)
+        return applicability.value == self.value
+
+
 @dataclass(frozen=True)
 class Replacement:
     """A node of the tree and what takes its place: one node, several, or none."""
@@ -102,8 +136,8 @@ class Rule:
     check: Callable[[Context], Iterator[Diagnostic]]
     #: the rule's documentation: the docstring of its module
     doc: str | None
-    #: what its fixes are: "safe", "unsafe", "sometimes" (safe or unsafe by case) or "none"
-    fix: str = "safe"
+    #: what its fixes are
+    fix: FixAvailability = FixAvailability.SAFE
     #: on without --select
     default: bool = True
     #: option names and default values, set in [tool.dfix.rules.<id>]
@@ -121,8 +155,8 @@ class Rule:
             raise ValueError(f"rule id {self.id!r} is not DLxxxx or DFxxx")
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", self.name):
             raise ValueError(f"rule name {self.name!r} is not kebab-case")
-        if self.fix not in ("safe", "unsafe", "sometimes", "none"):
-            raise ValueError(f"rule {self.id}: fix must be safe, unsafe, sometimes or none")
+        if not isinstance(self.fix, FixAvailability):
+            raise TypeError(f"rule {self.id}: fix must be a FixAvailability, not {self.fix!r}")
 
 
 @dataclass

@@ -34,7 +34,7 @@ import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._stages import stages
 
 _SECRET = re.compile(
@@ -80,4 +80,4 @@ def _message(keyword: str, key: str) -> str:
     )
 
 
-RULE = Rule("DF020", "secrets-in-arg-or-env", "ARG or ENV named like a secret", check, __doc__, fix="none")
+RULE = Rule("DF020", "secrets-in-arg-or-env", "ARG or ENV named like a secret", check, __doc__, fix=FixAvailability.NONE)

@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
 from dfix.rules._stages import Stage, stages
 from dfix.rules._workdir import after_workdir
@@ -624,5 +624,5 @@ def _explain(stage: Stage, plan: Plan) -> str:
 
 RULE = Rule(
     "DF100", "split-build-runtime", "A single stage ships its build toolchain", check, __doc__,
-    fix="unsafe", default=False,
+    fix=FixAvailability.UNSAFE, default=False,
 )

@@ -67,7 +67,7 @@ import re
 from typing import Iterator, Sequence
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._build import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._images import (
     ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS, family, image_of,
@@ -348,4 +348,4 @@ def _insert(ctx: Context, final: Stage, lines: list[str]) -> Fix:
     return Fix.replace(at, [*new, at], title, Applicability.UNSAFE)
 
 
-RULE = Rule("DL3002", "non-root-user", "The image runs as root", check, __doc__, fix="unsafe")
+RULE = Rule("DL3002", "non-root-user", "The image runs as root", check, __doc__, fix=FixAvailability.UNSAFE)

@@ -44,7 +44,7 @@ import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._hadolint import RunScript, all_commands, command_name, run_scripts
 from dfix.rules._build import comments_above
 from dfix.rules._runs import mount_targets
@@ -201,4 +201,4 @@ def _fix(ctx: Context, run: n.Run, script: Script, first: Pipeline, path: str) -
     return Fix.replace_all([(anchor, (workdir, anchor)), (run, new_run)], title, Applicability.UNSAFE)
 
 
-RULE = Rule("DL3003", "cd-to-workdir", "cd in a RUN instead of WORKDIR", check, __doc__, fix="unsafe")
+RULE = Rule("DL3003", "cd-to-workdir", "cd in a RUN instead of WORKDIR", check, __doc__, fix=FixAvailability.UNSAFE)

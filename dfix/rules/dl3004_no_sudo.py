@@ -33,7 +33,7 @@ from __future__ import annotations
 import posixpath
 from typing import Iterator
 
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import all_commands, command_name, run_scripts
 from dfix.shell.nodes import SimpleCommand
 
@@ -58,4 +58,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 yield ctx.report(body.anchor(anchor), MESSAGE)
 
 
-RULE = Rule("DL3004", "no-sudo", "RUN with sudo", check, __doc__, fix="none")
+RULE = Rule("DL3004", "no-sudo", "RUN with sudo", check, __doc__, fix=FixAvailability.NONE)

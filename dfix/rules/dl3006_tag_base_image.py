@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import BaseImage, base_image
 
 
@@ -61,4 +61,4 @@ def _untagged(image: BaseImage, aliases: set[str]) -> bool:
     )
 
 
-RULE = Rule("DL3006", "tag-base-image", "FROM an image without a tag", check, __doc__, fix="none")
+RULE = Rule("DL3006", "tag-base-image", "FROM an image without a tag", check, __doc__, fix=FixAvailability.NONE)

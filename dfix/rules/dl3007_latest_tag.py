@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import base_image
 
 
@@ -43,4 +43,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
-RULE = Rule("DL3007", "latest-tag", "FROM an image tagged latest", check, __doc__, fix="none")
+RULE = Rule("DL3007", "latest-tag", "FROM an image tagged latest", check, __doc__, fix=FixAvailability.NONE)

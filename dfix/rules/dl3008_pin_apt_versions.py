@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import unpinned
 
 _RELEASE_FLAGS = frozenset(("t", "target-release"))
@@ -48,4 +48,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         )
 
 
-RULE = Rule("DL3008", "pin-apt-versions", "apt-get install without pinned versions", check, __doc__, fix="none")
+RULE = Rule("DL3008", "pin-apt-versions", "apt-get install without pinned versions", check, __doc__, fix=FixAvailability.NONE)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._runs import RunBody, missing_cleanup, mount_targets
 from dfix.shell.commands import Invocation, has_argument, invocations
 
@@ -94,4 +94,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     )
 
 
-RULE = Rule("DL3009", "apt-lists-cleanup", "apt-get update without removing the lists", check, __doc__, fix="sometimes")
+RULE = Rule("DL3009", "apt-lists-cleanup", "apt-get update without removing the lists", check, __doc__, fix=FixAvailability.SOMETIMES)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dfix.rules._api import Applicability, Context, Diagnostic, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._runs import missing_option
 from dfix.shell.commands import Invocation, has_argument, hadolint_flags
 
@@ -46,5 +46,5 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 
 RULE = Rule(
     "DL3015", "apt-no-install-recommends", "apt-get install without --no-install-recommends", check, __doc__,
-    fix="unsafe",
+    fix=FixAvailability.UNSAFE,
 )

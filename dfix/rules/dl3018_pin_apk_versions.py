@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import unpinned
 
 _VALUE_FLAGS = frozenset(("t", "virtual", "repository", "X"))
@@ -46,4 +46,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         yield ctx.report(node, f"Pin the versions of the packages `apk add` installs ({names}): `<package>=<version>`")
 
 
-RULE = Rule("DL3018", "pin-apk-versions", "apk add without pinned versions", check, __doc__, fix="none")
+RULE = Rule("DL3018", "pin-apk-versions", "apk add without pinned versions", check, __doc__, fix=FixAvailability.NONE)

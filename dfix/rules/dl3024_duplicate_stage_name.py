@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -44,4 +44,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             first_line[name] = instruction.start_line
 
 
-RULE = Rule("DL3024", "duplicate-stage-name", "Two stages with the same name", check, __doc__, fix="none")
+RULE = Rule("DL3024", "duplicate-stage-name", "Two stages with the same name", check, __doc__, fix=FixAvailability.NONE)

@@ -49,7 +49,7 @@ import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._images import image_of
 from dfix.rules._stages import Stage, ancestry, shell_at, stages
 from dfix.shell.nodes import CommandList, Operator, Pipeline, Script, SimpleCommand, Word, logical
@@ -201,6 +201,6 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 
 
 RULE = Rule(
-    "DL3025", "exec-form", "CMD or ENTRYPOINT in shell form", check, __doc__, fix="sometimes",
+    "DL3025", "exec-form", "CMD or ENTRYPOINT in shell form", check, __doc__, fix=FixAvailability.SOMETIMES,
     config_changes=("Cmd", "Entrypoint"),
 )

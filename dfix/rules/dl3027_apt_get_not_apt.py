@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst.visit import replace_nodes
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._runs import opaque_mentions, report, run_bodies
 from dfix.shell import edit
 
@@ -61,4 +61,4 @@ def _keep_path(written: str, program: str) -> str:
     return written[: len(written) - len("apt")] + program
 
 
-RULE = Rule("DL3027", "apt-get-not-apt", "apt instead of apt-get", check, __doc__, fix="unsafe")
+RULE = Rule("DL3027", "apt-get-not-apt", "apt instead of apt-get", check, __doc__, fix=FixAvailability.UNSAFE)

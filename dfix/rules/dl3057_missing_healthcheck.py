@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._stages import ancestry, stages
 
 MESSAGE = "The final stage has no HEALTHCHECK: the engine cannot tell whether the service works"
@@ -50,5 +50,5 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 
 
 RULE = Rule(
-    "DL3057", "missing-healthcheck", "The final stage has no HEALTHCHECK", check, __doc__, fix="none", default=False
+    "DL3057", "missing-healthcheck", "The final stage has no HEALTHCHECK", check, __doc__, fix=FixAvailability.NONE, default=False
 )

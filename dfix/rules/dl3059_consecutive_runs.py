@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._merge import between, blocker, merge_fix
 from dfix.shell.nodes import Opaque, SimpleCommand, walk
 
@@ -71,4 +71,4 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         last = instruction
 
 
-RULE = Rule("DL3059", "consecutive-runs", "Consecutive RUN instructions", check, __doc__, fix="unsafe")
+RULE = Rule("DL3059", "consecutive-runs", "Consecutive RUN instructions", check, __doc__, fix=FixAvailability.UNSAFE)

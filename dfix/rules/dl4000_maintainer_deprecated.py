@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._stages import Stage, stage_of
 
 
@@ -97,5 +97,5 @@ def _unquoted(text: str) -> str:
 
 RULE = Rule(
     "DL4000", "maintainer-deprecated", "MAINTAINER is deprecated", check, __doc__, options={"label": "maintainer"},
-    config_changes=("Labels",),
+    fix=FixAvailability.SOMETIMES, config_changes=("Labels",),
 )

@@ -56,7 +56,7 @@ import re
 from typing import Iterator, Sequence
 
 from dfix.cst import nodes as n
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._hadolint import RunScript, flags_of, has_pipe, run_scripts
 from dfix.rules._images import ALPINE, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS, family, image_of
 from dfix.rules._build import comments_above
@@ -171,4 +171,4 @@ def _fix(ctx: Context, stage: Stage, body: RunScript) -> Fix:
     return Fix.replace(anchor, (shell, anchor), f"Insert `{shell.code.strip()}`", applicability)
 
 
-RULE = Rule("DL4006", "pipefail", "RUN with a pipe without pipefail", check, __doc__, fix="sometimes")
+RULE = Rule("DL4006", "pipefail", "RUN with a pipe without pipefail", check, __doc__, fix=FixAvailability.SOMETIMES)
