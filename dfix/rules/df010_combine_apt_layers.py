@@ -35,9 +35,9 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Rule
 from dfix.rules._merge import between, blocker, merge_fix
+from dfix.rules._packages import is_apt_install, is_apt_update
 from dfix.rules._runs import heredoc_script
 from dfix.rules._stages import stages
-from dfix.rules.dl3009_apt_lists_cleanup import is_install, is_update
 from dfix.shell.commands import invocations
 
 # The programs of each package manager, and what counts as installing with it.
@@ -59,7 +59,7 @@ def _calls(run: n.Run) -> list:
 
 def _only_updates(run: n.Run) -> bool:
     calls = _calls(run)
-    return bool(calls) and all(is_update(call) and not is_install(call) for call in calls)
+    return bool(calls) and all(is_apt_update(call) and not is_apt_install(call) for call in calls)
 
 
 def _family(run: n.Run) -> str | None:
@@ -77,7 +77,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     for stage in stages(ctx.tree):
         runs = [i for i in stage.instructions if isinstance(i, n.Run)]
         for first, second in zip(runs, runs[1:]):
-            if _only_updates(first) and any(is_install(c) for c in _calls(second)):
+            if _only_updates(first) and any(is_apt_install(c) for c in _calls(second)):
                 message = "`apt-get update` is in a RUN of its own; join it with the install that needs it"
             elif _family(first) is not None and _family(first) == _family(second):
                 message = f"Consecutive RUN instructions only install packages with {_family(first)}; join them"

@@ -27,19 +27,11 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
+from dfix.rules._packages import is_apt_install, is_apt_update
 from dfix.rules._runs import RunBody, missing_cleanup, mount_targets
 from dfix.shell.commands import Invocation, has_argument, invocations
 
-_APT = ("apt-get", "apt", "aptitude")
 MESSAGE = "The RUN that runs `apt-get update` does not remove /var/lib/apt/lists/*"
-
-
-def is_update(call: Invocation) -> bool:
-    return call.name in _APT and has_argument(call, "update")
-
-
-def is_install(call: Invocation) -> bool:
-    return call.name in _APT and has_argument(call, "install", "build-dep", "upgrade", "dist-upgrade", "full-upgrade")
 
 
 def _cleans(call: Invocation) -> bool:
@@ -74,7 +66,7 @@ def _unsafe_after(stage) -> dict[int, bool]:
         found[id(instruction)] = later
         if isinstance(instruction, n.Run) and isinstance(instruction.body, n.ShellForm):
             calls = list(invocations(instruction.body.script))
-            if any(is_install(c) for c in calls) and not any(is_update(c) for c in calls):
+            if any(is_apt_install(c) for c in calls) and not any(is_apt_update(c) for c in calls):
                 later = True
     return found
 
@@ -82,7 +74,7 @@ def _unsafe_after(stage) -> dict[int, bool]:
 def check(ctx: Context) -> Iterator[Diagnostic]:
     yield from missing_cleanup(
         ctx,
-        installs=is_update,
+        installs=is_apt_update,
         cleans=_cleans,
         command="rm -rf /var/lib/apt/lists/*",
         message=MESSAGE,

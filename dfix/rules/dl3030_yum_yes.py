@@ -21,22 +21,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._packages import YUM_INSTALLS, answers_yes
 from dfix.rules._runs import missing_option
-from dfix.shell.commands import Invocation, hadolint_flags
-
-INSTALLS = frozenset({"install", "groupinstall", "localinstall"})
-
-
-def is_yes(call: Invocation) -> bool:
-    return bool({"y", "assumeyes"} & set(hadolint_flags(call)))
-
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     yield from missing_option(
         ctx,
         programs=frozenset({"yum"}),
-        subcommands=INSTALLS,
-        satisfied=is_yes,
+        subcommands=YUM_INSTALLS,
+        satisfied=answers_yes,
         flag="-y",
         message="`yum install` without `-y` waits for an answer",
         opaque=r"(?<![\w-])yum\b[^;&|]*\b(install|groupinstall|localinstall)\b",

@@ -22,16 +22,16 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.rules._api import Context, Diagnostic, Rule
+from dfix.rules._packages import YUM_INSTALLS, answers_yes
 from dfix.rules._runs import missing_option
-from dfix.rules.dl3030_yum_yes import INSTALLS, is_yes
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     yield from missing_option(
         ctx,
         programs=frozenset({"dnf", "microdnf"}),
-        subcommands=INSTALLS,
-        satisfied=is_yes,
+        subcommands=YUM_INSTALLS,
+        satisfied=answers_yes,
         flag="-y",
         message="`dnf install` without `-y` waits for an answer",
         opaque=r"(?<![\w-])(micro)?dnf\b[^;&|]*\b(install|groupinstall|localinstall)\b",
