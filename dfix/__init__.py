@@ -28,12 +28,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'dfix' has no attribute {name!r}")
 
 
-def check(
-    text: str, *, select: Iterable[str] | str | None = None, ignore: Iterable[str] | str | None = None,
-    unsafe: bool = False,
-) -> list:
+def check(text: str, *, select: Iterable[str] | str | None = None, ignore: Iterable[str] | str | None = None) -> list:
     """The findings in a Dockerfile: ``Diagnostic`` objects with ``id``,
-    ``line``, ``column``, ``message`` and ``fix`` (its ``applicability``).
+    ``line``, ``column``, ``message`` and ``fix`` (its ``applicability``:
+    the findings are the same whether unsafe fixes are wanted or not).
 
     ``select`` and ``ignore`` take rule ids, names, id prefixes or ``ALL``,
     as lists or comma-separated strings. Raises ParseError.
