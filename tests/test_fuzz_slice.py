@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ KNOWN_FINDINGS = [
 def test_known_fuzz_findings(text: str) -> None:
     outcome = fuzz.check_text(text)
     assert not outcome.failed, f"{outcome.signature}: {outcome.detail}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="CPU time of another process is read from /proc")
+def test_the_watchdog_counts_cpu_time_so_a_starved_worker_is_not_slow() -> None:
+    spinning = fuzz.Worker([sys.executable, "-c", "import sys\nsys.stdin.readline()\nwhile True: pass"])
+    waiting = fuzz.Worker([sys.executable, "-c", "import sys, time\nsys.stdin.readline()\ntime.sleep(60)"])
+    try:
+        time.sleep(0.5)  # both started
+        spinning.send(0)
+        waiting.send(0)
+        time.sleep(1.5)
+        now = time.monotonic()
+        assert spinning.busy(now) > 0.4
+        assert waiting.busy(now) < 0.2  # 1.5 s of wall time, next to no CPU: not an overrun
+    finally:
+        spinning.kill()
+        waiting.kill()
