@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -14,6 +17,16 @@ _DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "files"
 
 # Figures the corpus tests measure, printed at the end of the run.
 REPORT: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def bench_module(name: str) -> ModuleType:
+    """A script of bench/ (not a package) loaded as a module, to test its parts."""
+    spec = importlib.util.spec_from_file_location(f"dfix_bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def corpus_dir() -> Path | None:

@@ -8,7 +8,6 @@ It seeds from the fixtures only, so that it is the same slice everywhere.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import time
@@ -16,18 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bench_module
+
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _load_fuzz():
-    spec = importlib.util.spec_from_file_location("dfix_bench_fuzz", ROOT / "bench" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
+fuzz = bench_module("fuzz")
 
 SEED = 20240601
 COUNT = 300
