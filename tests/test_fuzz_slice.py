@@ -17,7 +17,6 @@ import pytest
 
 from tests.conftest import bench_module
 
-ROOT = Path(__file__).resolve().parents[1]
 
 fuzz = bench_module("fuzz")
 

@@ -26,6 +26,7 @@ from dfix.cst import nodes as n
 from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_openers
 from dfix.errors import ParseError
 from dfix.images import UNKNOWN, WINDOWS, family_of_image_name
+from dfix.shell.commands import POSIX_SHELLS
 from dfix.shell.parse import parse_script
 
 # Real Dockerfiles are a few kilobytes (the largest of the 3,000 corpus files:
@@ -47,7 +48,8 @@ _ASCII_BLANK = re.compile("[ \t\v\f\r]")
 # a quick test before BuildKit's word splitting: "<<" and then a name
 _MAYBE_HEREDOC = re.compile(r"<<-?[^<\s]")
 _HEREDOC_INSTRUCTIONS = frozenset(("RUN", "COPY", "ADD"))
-_POSIX_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"))
+# busybox runs its sh applet as `SHELL ["busybox", "sh", "-c"]`
+_POSIX_SHELLS = POSIX_SHELLS | {"busybox"}
 
 # What the user is told a terminal is, in "expected ..." messages.
 _DESCRIPTIONS = {
@@ -667,7 +669,7 @@ class _Builder:
     # -- what BuildKit refuses --
 
     def check(self, instruction: n.Instruction, line: int) -> None:
-        inner = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+        inner = n.unwrapped(instruction)
         if isinstance(inner, (n.Env, n.Label)):
             for pair in inner.pairs:
                 if isinstance(pair, n.LegacyKeyValue) and not pair.value.parts:

@@ -538,6 +538,12 @@ class Onbuild(Instruction):
     inner: Instruction | None = None
 
 
+def unwrapped(instruction: Instruction) -> Instruction | None:
+    """What an instruction does: the one an ONBUILD holds (None for a bare
+    ONBUILD), else the instruction itself."""
+    return instruction.inner if isinstance(instruction, Onbuild) else instruction
+
+
 @dataclass(frozen=True, kw_only=True)
 class _TextInstruction(Instruction):
     ARGUMENTS = ("value",)

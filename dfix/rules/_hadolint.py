@@ -55,7 +55,7 @@ def run_scripts(tree: n.Dockerfile, *, onbuild: bool = True) -> Iterator[RunScri
         for instruction in stage.instructions:
             if isinstance(instruction, n.Onbuild) and not onbuild:
                 continue
-            run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+            run = n.unwrapped(instruction)
             if isinstance(run, n.Run) and isinstance(run.body, n.JsonArray):
                 yield RunScript(instruction, run, parse_script([" ".join(run.body.values)]), stage, False)
 

@@ -13,7 +13,7 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Fix
 from dfix.rules._per_tree import last_tree
 from dfix.rules._stages import Stage, stages
 from dfix.shell import edit
-from dfix.shell.commands import Invocation, program_name
+from dfix.shell.commands import POSIX_SHELLS, Invocation, program_name
 from dfix.shell.nodes import CommandList, Node, Operator, Pipeline, Script, SimpleCommand, Word, walk
 from dfix.shell.parse import parse_script
 
@@ -79,7 +79,7 @@ def _run_bodies_of(tree: n.Dockerfile) -> tuple[RunBody, ...]:
 def _run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
     for stage in stages(tree):
         for instruction in stage.instructions:
-            run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+            run = n.unwrapped(instruction)
             if isinstance(run, n.Run) and isinstance(run.body, n.ShellForm) and run.body.script is not None:
                 script = heredoc_script(instruction, run.body.script)
                 if script is not None:
@@ -88,14 +88,11 @@ def _run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
                     yield RunBody(instruction, run, run.body.script, stage)
 
 
-_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh"))
-
-
 def exec_form_runs(tree: n.Dockerfile) -> Iterator[tuple[n.Run, n.JsonArray, Stage]]:
     """The exec-form RUNs (``RUN ["pip", "install", "x"]``), ONBUILD's too."""
     for stage in stages(tree):
         for instruction in stage.instructions:
-            run = instruction.inner if isinstance(instruction, n.Onbuild) else instruction
+            run = n.unwrapped(instruction)
             if isinstance(run, n.Run) and isinstance(run.body, n.JsonArray):
                 yield run, run.body, stage
 
@@ -122,7 +119,7 @@ def heredoc_script(instruction: n.Instruction, script: Script) -> Script | None:
     if [r.operator for r in command.redirects] not in (["<<"], ["<<-"]):
         return None
     words = command.words
-    if words and (program_name(words[0]) not in _SHELLS or any(not (w.value or "").startswith("-") for w in words[1:])):
+    if words and (program_name(words[0]) not in POSIX_SHELLS or any(not (w.value or "").startswith("-") for w in words[1:])):
         return None
     return parse_script([instruction.heredocs[0].body])
 

@@ -73,13 +73,12 @@ from dfix.rules._images import (
     ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS, family, image_of,
 )
 from dfix.rules._stages import Stage, ancestry, shell_at, stages
-from dfix.shell.commands import invocations
+from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout
 
 UID = "10001"
 NONROOT_UID = "65532"
 NAME = "app"
-_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh"))
 # Images that run as a non-root user unless told otherwise.
 _NON_ROOT_IMAGES = re.compile(r":nonroot\b|-nonroot\b|unprivileged|rootless|(^|/)bitnami/")
 # Official images whose entrypoint starts as root and steps down to its own
@@ -177,7 +176,7 @@ def _reason_to_decline(ctx: Context, final: Stage, kind: str, image: str) -> str
     if program:
         return f"{program} starts as root"
     shell = shell_at(ctx.tree, final, final.instructions[-1])
-    if kind not in (DISTROLESS, SCRATCH) and (shell[-1:] != ["-c"] or shell[0].rsplit("/", 1)[-1] not in _SHELLS):
+    if kind not in (DISTROLESS, SCRATCH) and (shell[-1:] != ["-c"] or shell[0].rsplit("/", 1)[-1] not in POSIX_SHELLS):
         return "the stage's SHELL is not a POSIX shell run with -c"
     workdir = _workdir(ctx, final)
     if workdir and (workdir == "/root" or workdir.startswith("/root/")):

@@ -14,6 +14,9 @@ from typing import Iterable, Iterator
 
 from dfix.shell.nodes import Script, SimpleCommand, Word
 
+#: the shells that read a POSIX script (`sh -c`, `bash <<EOF`), by program name
+POSIX_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"))
+
 _SUDO_OPTIONS_WITH_VALUES = frozenset(("-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"))
 
 
