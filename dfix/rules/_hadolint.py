@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 from dfix.cst import nodes as n
 from dfix.rules._runs import run_bodies
 from dfix.rules._stages import Stage, stages
-from dfix.shell.commands import Invocation, invocation
+from dfix.shell.commands import Invocation, flags_of, invocation
 from dfix.shell.nodes import (
     CommandList, DoubleQuoted, Expansion, Operator, Pipeline, Script, SimpleCommand, SingleQuoted, Word, walk,
 )
@@ -261,18 +261,6 @@ def _joined(body: CommandList, pipeline: Pipeline) -> bool:
     around = [p for p in (parts[index - 1] if index else None, parts[index + 1] if index + 1 < len(parts) else None)
               if isinstance(p, Operator)]
     return any(p.value in ("&&", "||") for p in around)
-
-
-def flags_of(text: str) -> list[str]:
-    """hadolint's flags of one argument: `--name=v` is `name`, `-abc` is
-    `a`, `b`, `c`; `-` and `--` are none."""
-    if text in ("-", "--"):
-        return []
-    if text.startswith("--"):
-        return [text[2:].split("=", 1)[0]]
-    if text.startswith("-"):
-        return list(text[1:])
-    return []
 
 
 def packages(call: Invocation, subcommand: str, value_flags: frozenset[str]) -> list[tuple[Word, str]]:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import re
 
 from dfix.cst import nodes as n
-from dfix.images import (  # noqa: F401 - the family names are used by the rules through this module
-    ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, SUSE, UNKNOWN, WINDOWS, family_of_image_name,
-)
-from dfix.rules._stages import Stage, earlier_stage  # noqa: F401 - rules import earlier_stage from here too
+from dfix.images import ALPINE, DEBIAN, RHEL, SUSE, UNKNOWN, family_of_image_name
+from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import invocations
 
 _MANAGERS = {"apt-get": DEBIAN, "apt": DEBIAN, "dpkg": DEBIAN, "apk": ALPINE, "yum": RHEL, "dnf": RHEL,

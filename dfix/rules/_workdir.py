@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from dfix.cst import nodes as n
-from dfix.rules._images import SCRATCH, WINDOWS, family_of_image_name, image_of
+from dfix.images import SCRATCH, WINDOWS, family_of_image_name
+from dfix.rules._images import image_of
 from dfix.rules._per_tree import last_tree, per_tree_table
 from dfix.rules._stages import Stage, ancestry, stages
 

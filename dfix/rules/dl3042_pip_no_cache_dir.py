@@ -27,10 +27,9 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._runs import RunBody, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_bodies
-from dfix.rules._images import earlier_stage
 from dfix.rules._per_tree import last_tree, per_tree_table
-from dfix.rules._stages import Stage
+from dfix.rules._runs import RunBody, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_bodies
+from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
+from dfix.images import ALPINE, BUSYBOX, UNKNOWN
 from dfix.rules._api import Context, Diagnostic, Rule
-from dfix.rules._images import ALPINE, BUSYBOX, UNKNOWN, family
+from dfix.rules._images import family
 from dfix.rules._runs import RunBody, insert_flag, opaque_mentions, report, run_bodies
 from dfix.shell.commands import Invocation, hadolint_flags, invocations
 

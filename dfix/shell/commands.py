@@ -115,17 +115,21 @@ def invocations(script: Script) -> Iterator[Invocation]:
 
 
 def hadolint_flags(call: Invocation) -> list[str]:
-    """The options of a command the way hadolint counts them: ``--name=v``
-    is ``name``, ``-abc`` is ``a``, ``b`` and ``c`` (rules that mirror a
-    hadolint check accept exactly what it accepts)."""
-    flags = []
-    for word in call.arguments:
-        value = word.value or ""
-        if value.startswith("--") and len(value) > 2:
-            flags.append(value[2:].split("=", 1)[0])
-        elif value.startswith("-") and len(value) > 1 and not value.startswith("--"):
-            flags.extend(value[1:])
-    return flags
+    """The options of a command the way hadolint counts them (rules that
+    mirror a hadolint check accept exactly what it accepts)."""
+    return [flag for word in call.arguments for flag in flags_of(word.value or "")]
+
+
+def flags_of(text: str) -> list[str]:
+    """hadolint's options of one argument: ``--name=v`` is ``name``, ``-abc``
+    is ``a``, ``b`` and ``c``; ``-`` and ``--`` are none."""
+    if text in ("-", "--"):
+        return []
+    if text.startswith("--"):
+        return [text[2:].split("=", 1)[0]]
+    if text.startswith("-"):
+        return list(text[1:])
+    return []
 
 
 def has_argument(call: Invocation, *values: str) -> bool:
