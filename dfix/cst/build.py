@@ -515,7 +515,7 @@ class _Builder:
         if isinstance(item, Tree):
             return self.json_array(item, space)
         _check_json(self.rules.logical(str(item)), item.line)
-        return n.ShellForm(space, parse_script(self.parts(item), posix=self.posix()))
+        return n.ShellForm(space, script=parse_script(self.parts(item), posix=self.posix()))
 
     def _run(self, elements: _Elements) -> dict:
         return {"body": self._command(elements)}

@@ -323,12 +323,13 @@ class ShellForm(Node):
     """A shell-form command line, parsed by the shell layer (:mod:`dfix.shell`)."""
 
     whitespace_before: Whitespace = field(default_factory=_one_space)
-    script: Script | None = None
+    #: always there: the builder parses every shell form (an opaque script where it cannot read it)
+    script: Script = field(kw_only=True)
 
     @property
     def value(self) -> str:
         """The command line as BuildKit passes it to the shell."""
-        return self.script.value if self.script is not None else ""
+        return self.script.value
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def _run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
     for stage in stages(tree):
         for instruction in stage.instructions:
             run = n.unwrapped(instruction)
-            if isinstance(run, n.Run) and isinstance(run.body, n.ShellForm) and run.body.script is not None:
+            if isinstance(run, n.Run) and isinstance(run.body, n.ShellForm):
                 script = heredoc_script(instruction, run.body.script)
                 if script is not None:
                     yield RunBody(instruction, run, script, stage, in_heredoc=True)

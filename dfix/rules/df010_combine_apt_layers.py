@@ -52,7 +52,7 @@ _FAMILIES = {
 
 def _calls(run: n.Run) -> list:
     """What a RUN runs: its shell text, or the heredoc it runs as a script."""
-    if not isinstance(run.body, n.ShellForm) or run.body.script is None:
+    if not isinstance(run.body, n.ShellForm):
         return []
     return list(invocations(heredoc_script(run, run.body.script) or run.body.script))
 

@@ -179,7 +179,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 broken = BROKEN_JSON.format(keyword=instruction.keyword, defect=defect)
                 yield ctx.decline(instruction, broken, "correct the JSON array by hand")
                 continue
-            if script is None or not script.posix:
+            if not script.posix:
                 yield ctx.decline(instruction, message, "the stage's shell is not POSIX (cmd or PowerShell)")
                 continue
             if script.is_opaque:

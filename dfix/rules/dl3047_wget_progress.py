@@ -46,7 +46,7 @@ def _busybox_wget(ctx: Context, body: RunBody) -> bool:
         return False
     for instruction in body.stage.instructions:
         run = getattr(instruction, "body", None)
-        if isinstance(run, n.ShellForm) and run.script is not None:
+        if isinstance(run, n.ShellForm):
             for call in invocations(run.script):
                 if call.name in ("apk", "apt-get", "yum", "dnf") and any(w.value == "wget" for w in call.arguments):
                     return False

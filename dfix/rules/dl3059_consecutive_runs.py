@@ -38,7 +38,7 @@ MESSAGE = "Consecutive RUN instructions; join them into one"
 def _count(run: n.Run) -> int:
     """How many commands a RUN runs, as hadolint counts them: a `[ ]` test
     does not count, an exec-form RUN runs one."""
-    if not isinstance(run.body, n.ShellForm) or run.body.script is None:
+    if not isinstance(run.body, n.ShellForm):
         return 1
     return sum(
         isinstance(node, Opaque) or (isinstance(node, SimpleCommand) and bool(node.words) and node.name != "[")
