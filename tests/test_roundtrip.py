@@ -38,7 +38,7 @@ def test_every_node_prints_its_children(path: Path) -> None:
     tree = dfix.parse(read_exact(path))
     for node in walk(tree):
         pieces = []
-        for name in node._printed_fields():
+        for name in node.printed_fields():
             value = getattr(node, name)
             values = value if isinstance(value, tuple) else (value,)
             pieces.extend(item if isinstance(item, str) else item.code for item in values if item is not None)

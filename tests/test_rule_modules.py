@@ -43,3 +43,18 @@ def test_the_import_check_sees_both_forms(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from dfix.rules.dl3030_yum_yes import X\nfrom dfix.rules import dl3009_apt_lists_cleanup\n")
     assert {"dfix.rules.dl3030_yum_yes", "dfix.rules.dl3009_apt_lists_cleanup"} <= _imported_modules(sample)
+
+
+def test_neither_tree_s_nodes_module_imports_the_other() -> None:
+    # both build on dfix/cst/base.py; a type-only import (under TYPE_CHECKING) is no import at run time
+    cst_nodes = ast.parse((RULES_DIR.parent / "cst" / "nodes.py").read_text(encoding="utf-8"))
+    shell_nodes = ast.parse((RULES_DIR.parent / "shell" / "nodes.py").read_text(encoding="utf-8"))
+
+    def runtime_imports(tree: ast.Module) -> set[str]:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                node.body = [ast.Pass()]
+        return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+    assert "dfix.shell.nodes" not in runtime_imports(cst_nodes)
+    assert "dfix.cst.nodes" not in runtime_imports(shell_nodes)

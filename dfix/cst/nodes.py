@@ -15,20 +15,20 @@ alone.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar, Iterator, TypeVar, Union
+from typing import TYPE_CHECKING, ClassVar, Union
 
+from dfix.cst.base import (  # noqa: F401 - the shared node classes are in this tree's namespace too (n.Continuation)
+    BlankLine, Comment, Continuation, Fragment, Node, Part, Whitespace, no_space, one_space, value_of,
+)
 from dfix.cst.buildkit import flag_word
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from dfix.shell.nodes import Script
-
-_N = TypeVar("_N", bound="Node")
 
 
 def _position() -> int:
@@ -37,154 +37,17 @@ def _position() -> int:
 
 
 @dataclass(frozen=True)
-class Node:
-    """Base of all nodes: printing, children, and ``with_changes``."""
-
-    _printed: ClassVar[tuple[str, ...]] = ()
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._printed = ()  # computed on first use, once the dataclass exists
-
-    @classmethod
-    def _printed_fields(cls) -> tuple[str, ...]:
-        if not cls._printed:
-            cls._printed = tuple(
-                f.name for f in dataclasses.fields(cls) if f.metadata.get("printed", True)
-            )
-        return cls._printed
-
-    @property
-    def code(self) -> str:
-        """The exact text of this node."""
-        out: list[str] = []
-        self._codegen(out)
-        return "".join(out)
-
-    def _codegen(self, out: list[str]) -> None:
-        for name in self._printed_fields():
-            _emit(getattr(self, name), out)
-
-    def children(self) -> Iterator[Node]:
-        """The child nodes, in source order."""
-        for name in self._printed_fields():
-            yield from _nodes_in(getattr(self, name))
-
-    def with_changes(self: _N, **changes: object) -> _N:
-        """A copy of this node with some fields replaced."""
-        return dataclasses.replace(self, **changes)
-
-
-def _emit(value: object, out: list[str]) -> None:
-    if value is None:
-        return
-    if isinstance(value, str):
-        out.append(value)
-    elif isinstance(value, Node):
-        value._codegen(out)
-    else:
-        for item in value:  # a tuple of nodes or strings
-            _emit(item, out)
-
-
-def _nodes_in(value: object) -> Iterator[Node]:
-    if isinstance(value, Node):
-        yield value
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _nodes_in(item)
-
-
-# ---------------------------------------------------------------- lines and trivia
-
-
-@dataclass(frozen=True)
-class Comment(Node):
-    """A comment line: at the top level, or skipped inside a continuation."""
-
-    indent: str = ""
-    #: from ``#`` to the end of the line, line end excluded
-    text: str = "#"
-    newline: str = "\n"
-
-
-@dataclass(frozen=True)
-class BlankLine(Node):
-    """A line with nothing but whitespace."""
-
-    whitespace: Whitespace = field(default_factory=lambda: Whitespace())
-    newline: str = "\n"
-
-
-@dataclass(frozen=True)
-class Continuation(Node):
-    """The escape character that ends a line and joins the next one to it.
-
-    BuildKit drops the escape character, the blanks after it and the line end,
-    and skips the comment and blank lines that follow.
-    """
-
-    escape: str = "\\"
-    whitespace: str = ""
-    newline: str = "\n"
-    skipped: tuple[Comment | BlankLine, ...] = ()
-
-
-Part = Union[str, Continuation]
-
-
-def _value_of(parts: tuple[Part, ...]) -> str:
-    return "".join(part for part in parts if isinstance(part, str))
-
-
-@dataclass(frozen=True)
-class Fragment(Node):
-    """Text that may run over continuation lines."""
-
-    parts: tuple[Part, ...] = ()
-
-    @property
-    def value(self) -> str:
-        return _value_of(self.parts)
-
-    @classmethod
-    def of(cls, text: str) -> Fragment:
-        return cls((text,) if text else ())
-
-
-@dataclass(frozen=True)
-class Whitespace(Fragment):
-    """Blanks between two parts of an instruction, continuations included."""
-
-    @classmethod
-    def of(cls, text: str) -> Whitespace:
-        return cls((text,) if text else ())
-
-    @property
-    def continuations(self) -> tuple[Continuation, ...]:
-        return tuple(part for part in self.parts if isinstance(part, Continuation))
-
-
-def _no_space() -> Whitespace:
-    return Whitespace()
-
-
-def _one_space() -> Whitespace:
-    return Whitespace((" ",))
-
-
-@dataclass(frozen=True)
 class Directive(Node):
     """A parser directive at the top of the file: ``# escape=`` and friends."""
 
-    indent: Whitespace = field(default_factory=_no_space)
+    indent: Whitespace = field(default_factory=no_space)
     #: ``#`` and the blanks after it
     hash: str = "# "
     #: the name as written; ``key`` is its lower-case form
     name: str = "syntax"
     equals: str = "="
     value: str = ""
-    trailing: Whitespace = field(default_factory=_no_space)
+    trailing: Whitespace = field(default_factory=no_space)
     newline: str = "\n"
 
     @property
@@ -199,13 +62,13 @@ class Directive(Node):
 class _Element(Node):
     """A piece of an instruction line with the blanks before it."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[Part, ...] = ()
 
     @property
     def text(self) -> str:
         """The text as BuildKit sees it: continuations removed, quotes kept."""
-        return _value_of(self.parts)
+        return value_of(self.parts)
 
     @classmethod
     def of(cls, text: str, whitespace_before: str = " ") -> Self:
@@ -254,7 +117,7 @@ class KeyValue(Node):
     for an ARG without a default.
     """
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     key: Fragment = field(default_factory=Fragment)
     equals: str = "="
     value: Fragment = field(default_factory=Fragment)
@@ -264,9 +127,9 @@ class KeyValue(Node):
 class LegacyKeyValue(Node):
     """The old ``ENV KEY value with spaces`` form: one key, the rest is its value."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     key: Fragment = field(default_factory=Fragment)
-    separator: Whitespace = field(default_factory=_one_space)
+    separator: Whitespace = field(default_factory=one_space)
     value: Fragment = field(default_factory=Fragment)
 
 
@@ -274,26 +137,26 @@ class LegacyKeyValue(Node):
 class JsonString(Node):
     """One string of a JSON array, with the blanks and comma around it."""
 
-    whitespace_before: Whitespace = field(default_factory=_no_space)
+    whitespace_before: Whitespace = field(default_factory=no_space)
     #: the string as written, quotes and escapes included
     parts: tuple[Part, ...] = ('""',)
-    whitespace_after: Whitespace = field(default_factory=_no_space)
+    whitespace_after: Whitespace = field(default_factory=no_space)
     comma: str = ""
 
     @property
     def value(self) -> str:
-        return json.loads(_value_of(self.parts))
+        return json.loads(value_of(self.parts))
 
 
 @dataclass(frozen=True)
 class JsonArray(Node):
     """The exec form: a JSON array of strings, e.g. ``["nginx", "-g", "daemon off;"]``."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     open: str = "["
     elements: tuple[JsonString, ...] = ()
     #: the blanks inside ``[ ]`` when there is no element
-    inner: Whitespace = field(default_factory=_no_space)
+    inner: Whitespace = field(default_factory=no_space)
     close: str = "]"
     #: text after the array, which BuildKit ignores
     ignored: Text | None = None
@@ -322,7 +185,7 @@ class JsonArray(Node):
 class ShellForm(Node):
     """A shell-form command line, parsed by the shell layer (:mod:`dfix.shell`)."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     #: always there: the builder parses every shell form (an opaque script where it cannot read it)
     script: Script = field(kw_only=True)
 
@@ -363,12 +226,12 @@ class Instruction(Node):
     ARGUMENTS: ClassVar[tuple[str, ...]] = ()
 
     #: blanks before the keyword
-    indent: Whitespace = field(default_factory=_no_space)
+    indent: Whitespace = field(default_factory=no_space)
     #: the keyword as written (``run``, ``Run``, ``RUN``)
     keyword_text: Fragment = field(default_factory=Fragment)
     flags: tuple[Flag, ...] = ()
     #: blanks after the last argument
-    trailing: Whitespace = field(default_factory=_no_space)
+    trailing: Whitespace = field(default_factory=no_space)
     #: ``"\n"``, ``"\r\n"``, or ``""`` on a last line without one
     newline: str = "\n"
     heredocs: tuple[Heredoc, ...] = ()
@@ -378,7 +241,7 @@ class Instruction(Node):
     end_line: int = _position()
 
     @classmethod
-    def _printed_fields(cls) -> tuple[str, ...]:
+    def printed_fields(cls) -> tuple[str, ...]:
         if not cls._printed:
             cls._printed = (
                 ("indent", "keyword_text", "flags")

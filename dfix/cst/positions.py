@@ -35,7 +35,7 @@ class Positions:
         outer = self._instruction
         if isinstance(node, Instruction) and outer is None:
             self._instruction = node
-        for name in node._printed_fields():
+        for name in node.printed_fields():
             self._index_value(getattr(node, name))
         self.spans[id(node)] = (start, self._offset)
         if self._instruction is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, TypeVar
 
-from dfix.cst.nodes import Node
+from dfix.cst.base import Node
 
 N = TypeVar("N", bound=Node)
 
@@ -33,7 +33,7 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         children = []
-        for name in current._printed_fields():
+        for name in current.printed_fields():
             value = getattr(current, name)
             if isinstance(value, Node):
                 children.append(value)
@@ -52,7 +52,7 @@ def transform(node: N, leave: Leave) -> N:
 
 def _transform(node: Node, leave: Leave) -> Node | _Remove:
     changes = {}
-    for name in node._printed_fields():
+    for name in node.printed_fields():
         value = getattr(node, name)
         new = _transform_value(value, leave)
         if new is not value:
@@ -87,7 +87,7 @@ def replace_nodes(root: N, replacements: dict[int, tuple[Node, ...]]) -> N:
 
     def rebuild(node: Node) -> Node:
         changes = {}
-        for name in node._printed_fields():
+        for name in node.printed_fields():
             value = getattr(node, name)
             if isinstance(value, Node):
                 new = _single(value, replacements) if id(value) in replacements else rebuild(value)

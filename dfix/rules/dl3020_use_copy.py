@@ -175,7 +175,7 @@ def _as_copy(add: n.Add) -> n.Copy:
         word = "Copy"
     else:
         word = "COPY"
-    fields = {name: getattr(add, name) for name in n.Copy._printed_fields()}
+    fields = {name: getattr(add, name) for name in n.Copy.printed_fields()}
     fields["keyword_text"] = n.Fragment.of(word)
     return n.Copy(**fields, start_line=add.start_line, end_line=add.end_line)
 

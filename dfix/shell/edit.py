@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from dfix.cst import nodes as n
-from dfix.cst.nodes import Continuation, Node, Whitespace
+from dfix.cst.base import Continuation, Node, Whitespace
 from dfix.shell.nodes import (
     CommandList, Comment, Compound, Opaque, Operator, Pipeline, Redirect, Script, SimpleCommand, Word, walk,
 )

@@ -22,18 +22,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator, Union
 
-from dfix.cst.nodes import Continuation, Node, Whitespace, _value_of
+from dfix.cst.base import Continuation, Node, Whitespace, value_of
 from dfix.cst.visit import walk
 
 _NO_SPACE = Whitespace()
 _SPACE = Whitespace((" ",))
 
 
-def _no_space() -> Whitespace:
+def no_space() -> Whitespace:
     return _NO_SPACE
 
 
-def _one_space() -> Whitespace:
+def one_space() -> Whitespace:
     return _SPACE
 
 
@@ -99,7 +99,7 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 class Word(Node):
     """A shell word: literal text, quotes, expansions, run together."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[WordPart, ...] = ()
 
     @property
@@ -115,11 +115,11 @@ class Word(Node):
             if isinstance(part, str):
                 out.append(_UNESCAPE.sub(r"\1", part))
             elif isinstance(part, SingleQuoted):
-                out.append(_value_of(part.parts)[1:-1])
+                out.append(value_of(part.parts)[1:-1])
             elif isinstance(part, DoubleQuoted):
                 if any(isinstance(inner, Expansion) for inner in part.parts):
                     return None
-                out.append(_UNESCAPE_IN_DOUBLE_QUOTES.sub(r"\1", _value_of(part.parts)[1:-1]))
+                out.append(_UNESCAPE_IN_DOUBLE_QUOTES.sub(r"\1", value_of(part.parts)[1:-1]))
             elif isinstance(part, Expansion):
                 return None
         return "".join(out)
@@ -148,12 +148,12 @@ def _text_of(part: object) -> str:
 class Operator(Node):
     """``&&``, ``||``, ``;``, ``&``, ``|``, a newline, ``(``, ``)``, ``;;`` or ``!``."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[Text, ...] = ("&&",)
 
     @property
     def value(self) -> str:
-        return _value_of(self.parts)
+        return value_of(self.parts)
 
     @classmethod
     def of(cls, value: str, whitespace_before: str = " ") -> Operator:
@@ -164,20 +164,20 @@ class Operator(Node):
 class Redirect(Node):
     """``> file``, ``2>&1``, ``<<EOF``: the operator (with its fd) and its target."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[Text, ...] = (">",)
     target: Word | None = None
 
     @property
     def operator(self) -> str:
-        return _value_of(self.parts).lstrip("0123456789")
+        return value_of(self.parts).lstrip("0123456789")
 
 
 @dataclass(frozen=True)
 class Comment(Node):
     """``# ...`` to the end of the line."""
 
-    whitespace_before: Whitespace = field(default_factory=_one_space)
+    whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[Text, ...] = ("#",)
 
 
@@ -185,7 +185,7 @@ class Comment(Node):
 class Opaque(Node):
     """Shell text dfix does not read; printed as is, and never changed."""
 
-    whitespace_before: Whitespace = field(default_factory=_no_space)
+    whitespace_before: Whitespace = field(default_factory=no_space)
     parts: tuple[Text, ...] = ()
 
 
@@ -282,7 +282,7 @@ class Script(Node):
     """A whole shell command line: its command list and the blanks after it."""
 
     body: CommandList | Opaque = field(default_factory=CommandList)
-    trailing: Whitespace = field(default_factory=_no_space)
+    trailing: Whitespace = field(default_factory=no_space)
     #: False when the stage's shell is not a POSIX shell (cmd, PowerShell):
     #: then the body is one Opaque node
     posix: bool = field(default=True, metadata={"printed": False})
@@ -339,7 +339,7 @@ def _collect_value(node: Node, out: list[str], compact: bool = False) -> None:
     if compact and isinstance(node, Whitespace) and any(isinstance(part, Continuation) for part in node.parts):
         out.append(" ")
         return
-    for name in node._printed_fields():
+    for name in node.printed_fields():
         value = getattr(node, name)
         _collect_from(value, out, compact)
 

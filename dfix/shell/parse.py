@@ -19,7 +19,7 @@ import bisect
 import re
 from typing import NamedTuple, Sequence
 
-from dfix.cst.nodes import Continuation, Part, Whitespace
+from dfix.cst.base import Continuation, Part, Whitespace
 from dfix.shell.nodes import (
     CommandList,
     Comment,
