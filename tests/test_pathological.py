@@ -120,7 +120,7 @@ def test_a_heredoc_script_is_parsed_once_per_tree_not_once_per_rule(monkeypatch:
 def test_finding_the_top_level_pipeline_of_every_command_walks_the_run_once(monkeypatch: pytest.MonkeyPatch) -> None:
     commands = 2000
     tree = dfix.parse("FROM debian:12\nRUN " + " && ".join(f"echo {i}" for i in range(commands)) + "\n")
-    [body] = _runs.run_bodies(tree)
+    [body] = _runs.run_scripts(tree)
     walked = 0
     original = _runs.walk
 

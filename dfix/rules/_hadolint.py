@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._runs import run_bodies
-from dfix.rules._stages import Stage, stages
+from dfix.rules._runs import RunScript, run_scripts
 from dfix.shell.commands import Invocation, flags_of, invocation
 from dfix.shell.nodes import (
     CommandList, DoubleQuoted, Expansion, Operator, Pipeline, Script, SimpleCommand, SingleQuoted, Word, walk,
@@ -26,38 +25,6 @@ from dfix.shell.parse import parse_script
 # ShellCheck's getCommandName looks through these to the command they run
 _WRAPPERS = frozenset(("command", "builtin", "exec", "run", "busybox", "time"))
 _NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
-
-
-@dataclass(frozen=True)
-class RunScript:
-    """A RUN's script and where findings on it go."""
-
-    instruction: n.Instruction  # the top-level instruction: the RUN, or its ONBUILD
-    run: n.Run
-    script: Script
-    stage: Stage
-    #: whether the script's nodes are in the tree (shell form), so that a
-    #: finding can point at a command; otherwise findings go on the RUN
-    in_tree: bool
-
-    def anchor(self, node: n.Node | None) -> n.Node:
-        """``node`` to report on, when it is in the tree; else the RUN."""
-        return node if self.in_tree and node is not None else self.run
-
-
-def run_scripts(tree: n.Dockerfile, *, onbuild: bool = True) -> Iterator[RunScript]:
-    """Every RUN's script as hadolint reads it: shell form, the heredoc a RUN
-    runs, and exec form (its strings joined with spaces and read as shell)."""
-    for body in run_bodies(tree):
-        if onbuild or not body.onbuild:
-            yield RunScript(body.instruction, body.run, body.script, body.stage, not body.in_heredoc)
-    for stage in stages(tree):
-        for instruction in stage.instructions:
-            if isinstance(instruction, n.Onbuild) and not onbuild:
-                continue
-            run = n.unwrapped(instruction)
-            if isinstance(run, n.Run) and isinstance(run.body, n.JsonArray):
-                yield RunScript(instruction, run, parse_script([" ".join(run.body.values)]), stage, False)
 
 
 # Command substitutions are read one level at a time, each level's text again:
@@ -162,7 +129,7 @@ def unpinned(
     """For each `program ... subcommand ...` (the subcommand anywhere, as
     hadolint looks for it) with packages that are not ``pinned``: where it
     runs, the node to report on, and those packages as written."""
-    for body in run_scripts(tree):
+    for body in run_scripts(tree, exec_form=True):
         for call, command in calls(body.script):
             if call.name != program or not any(oversimplify(w) == subcommand for w in call.arguments):
                 continue

@@ -19,22 +19,40 @@ from dfix.shell.parse import parse_script
 
 
 @dataclass(frozen=True)
-class RunBody:
-    """A shell-form RUN (ONBUILD's too), with its script and stage.
+class RunScript:
+    """A RUN's script (ONBUILD's too), its stage, and how it is written:
 
-    For ``RUN <<EOF`` (or ``RUN bash <<EOF``) the script is the heredoc's
-    body, read for findings only: dfix does not edit inside heredocs.
+    - "shell": ``RUN cmd``; its nodes are in the tree, so findings point at
+      commands and fixes edit them;
+    - "heredoc": ``RUN <<EOF`` (or ``RUN bash <<EOF``), the script is the
+      heredoc's body, read for findings only: dfix does not edit inside
+      heredocs, findings go on the RUN;
+    - "exec": ``RUN ["a", "b"]``, its strings joined with spaces and read as
+      shell, as hadolint reads them; findings go on the RUN.
     """
 
     instruction: n.Instruction  # the top-level instruction: the RUN, or its ONBUILD
     run: n.Run
     script: Script
     stage: Stage
-    in_heredoc: bool = False
+    form: str = "shell"
 
     @property
     def onbuild(self) -> bool:
         return self.instruction is not self.run
+
+    @property
+    def in_tree(self) -> bool:
+        """Whether the script's nodes are in the tree (shell form)."""
+        return self.form == "shell"
+
+    @property
+    def in_heredoc(self) -> bool:
+        return self.form == "heredoc"
+
+    def anchor(self, node: n.Node | None) -> n.Node:
+        """``node`` to report on, when it is in the tree; else the RUN."""
+        return node if self.in_tree and node is not None else self.run
 
     def invocations(self) -> list[Invocation]:
         return list(self.script.invocations)
@@ -65,27 +83,34 @@ def _top_levels(script: Script) -> dict[int, Pipeline]:
 _top_level_cache: dict[int, tuple[Script, dict[int, Pipeline]]] = {}
 
 
-def run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
-    """Every shell-form RUN of the tree (ONBUILD's too). Computed once per
-    tree, as a dozen rules ask and a heredoc's script is parsed here."""
-    return iter(_run_bodies_of(tree))
+def run_scripts(tree: n.Dockerfile, *, exec_form: bool = False, onbuild: bool = True) -> Iterator[RunScript]:
+    """Every RUN's script, ONBUILD's too unless ``onbuild`` is false: shell
+    form and the heredoc a RUN runs, and with ``exec_form`` the exec-form
+    RUNs as hadolint reads them. Found once per tree: a dozen rules ask, and
+    heredocs and exec forms are parsed here."""
+    return (
+        script for script in _run_scripts_of(tree)
+        if (exec_form or script.form != "exec") and (onbuild or not script.onbuild)
+    )
 
 
 @last_tree
-def _run_bodies_of(tree: n.Dockerfile) -> tuple[RunBody, ...]:
-    return tuple(_run_bodies(tree))
-
-
-def _run_bodies(tree: n.Dockerfile) -> Iterator[RunBody]:
+def _run_scripts_of(tree: n.Dockerfile) -> tuple[RunScript, ...]:
+    shell, exec_ = [], []
     for stage in stages(tree):
         for instruction in stage.instructions:
             run = n.unwrapped(instruction)
-            if isinstance(run, n.Run) and isinstance(run.body, n.ShellForm):
+            if not isinstance(run, n.Run):
+                continue
+            if isinstance(run.body, n.ShellForm):
                 script = heredoc_script(instruction, run.body.script)
                 if script is not None:
-                    yield RunBody(instruction, run, script, stage, in_heredoc=True)
+                    shell.append(RunScript(instruction, run, script, stage, "heredoc"))
                 else:
-                    yield RunBody(instruction, run, run.body.script, stage)
+                    shell.append(RunScript(instruction, run, run.body.script, stage))
+            elif isinstance(run.body, n.JsonArray):
+                exec_.append(RunScript(instruction, run, parse_script([" ".join(run.body.values)]), stage, "exec"))
+    return (*shell, *exec_)
 
 
 def exec_form_runs(tree: n.Dockerfile) -> Iterator[tuple[n.Run, n.JsonArray, Stage]]:
@@ -124,7 +149,7 @@ def heredoc_script(instruction: n.Instruction, script: Script) -> Script | None:
     return parse_script([instruction.heredocs[0].body])
 
 
-def report(ctx: Context, body: RunBody, node: Node, message: str, fix: Fix | None) -> Diagnostic:
+def report(ctx: Context, body: RunScript, node: Node, message: str, fix: Fix | None) -> Diagnostic:
     """A finding on ``node``; in a heredoc script, on the RUN, not fixed."""
     if body.in_heredoc:
         return ctx.decline(body.run, message, "the commands are in a heredoc")
@@ -161,7 +186,7 @@ def final_image_stages(tree: n.Dockerfile) -> list[Stage]:
     ]
 
 
-def opaque_mentions(body: RunBody, pattern: str) -> bool:
+def opaque_mentions(body: RunScript, pattern: str) -> bool:
     """Whether text dfix cannot read in the body matches ``pattern``."""
     regex = re.compile(pattern)
     return any(regex.search(node.code) for node in body.script.opaque_parts)
@@ -176,7 +201,7 @@ def insert_flag(command: SimpleCommand, anchor: Word, flag: str, title: str,
     return Fix.replace(command, edit.insert_word_after(command, anchor, flag), title, applicability)
 
 
-def append_command(ctx: Context, body: RunBody, anchor: Pipeline, text: str, title: str,
+def append_command(ctx: Context, body: RunScript, anchor: Pipeline, text: str, title: str,
                    applicability: Applicability = Applicability.SAFE) -> Fix | None:
     """``anchor && text`` in the body's layout: on the same line when the body
     is one line and the result fits in the file's longest line; else on a new
@@ -203,14 +228,14 @@ def append_command(ctx: Context, body: RunBody, anchor: Pipeline, text: str, tit
     return Fix.replace(script, edit.append_after(script, anchor, text, spaces, operator), title, applicability)
 
 
-def fits_on_one_line(ctx: Context, body: RunBody, added: str) -> bool:
+def fits_on_one_line(ctx: Context, body: RunScript, added: str) -> bool:
     if "\n" in body.script.code:
         return False
     line = body.instruction.with_changes(heredocs=(), newline="").code
     return len(line) + len(added) <= edit.line_limit(ctx.text)
 
 
-def last_anchor(body: RunBody, commands: list[SimpleCommand]) -> Pipeline | None:
+def last_anchor(body: RunScript, commands: list[SimpleCommand]) -> Pipeline | None:
     """The top-level pipeline after which a cleanup of ``commands`` goes: the
     one holding the last of them."""
     pipelines = [body.top_level_of(command) for command in commands]
@@ -234,7 +259,7 @@ def missing_option(
     message: str,
     applicability: Applicability = Applicability.SAFE,
     after_program: bool = False,
-    exempt: Callable[[RunBody], bool] = lambda body: False,
+    exempt: Callable[[RunScript], bool] = lambda body: False,
     opaque: str | None = None,
 ) -> Iterator[Diagnostic]:
     """Findings for ``programs`` run with one of ``subcommands`` (as any
@@ -242,7 +267,7 @@ def missing_option(
     accepts. The fix inserts ``flag`` right after the subcommand, or right
     after the program with ``after_program``. Text dfix cannot read that
     matches ``opaque`` is reported as not fixed."""
-    for body in run_bodies(ctx.tree):
+    for body in run_scripts(ctx.tree):
         if exempt(body):
             continue
         for call in body.invocations():
@@ -267,12 +292,12 @@ def missing_cleanup(
     cleans: Callable[[Invocation], bool],
     command: str,
     message: str,
-    exempt: Callable[[RunBody], bool] = lambda body: False,
+    exempt: Callable[[RunScript], bool] = lambda body: False,
     final_image_only: bool = False,
     opaque: str | None = None,
     at_end: bool = False,
-    applicability: Callable[[RunBody], Applicability] = lambda body: Applicability.SAFE,
-    decline: Callable[[RunBody], str | None] = lambda body: None,
+    applicability: Callable[[RunScript], Applicability] = lambda body: Applicability.SAFE,
+    decline: Callable[[RunScript], str | None] = lambda body: None,
 ) -> Iterator[Diagnostic]:
     """Findings for RUN bodies where an install (``installs(call)``) is not
     followed, in the same body, by a cleanup (``cleans(call)``). The fix
@@ -280,7 +305,7 @@ def missing_cleanup(
     at the end of the body with ``at_end``. With ``final_image_only``, only
     stages that reach the final image (and ONBUILD) are looked at."""
     wanted = final_image_stages(ctx.tree) if final_image_only else None
-    for body in run_bodies(ctx.tree):
+    for body in run_scripts(ctx.tree):
         if wanted is not None and not body.onbuild and body.stage not in wanted:
             continue
         if exempt(body):
@@ -312,11 +337,11 @@ def missing_cleanup(
             yield ctx.report(body.run, message, fix)
 
 
-def mounted(*prefixes: str, contains: str = "") -> Callable[[RunBody], bool]:
+def mounted(*prefixes: str, contains: str = "") -> Callable[[RunScript], bool]:
     """Whether a cache or tmpfs mount of the RUN starts with one of
     ``prefixes`` (or contains ``contains``): then nothing lands in the image."""
 
-    def check(body: RunBody) -> bool:
+    def check(body: RunScript) -> bool:
         return any(
             (prefixes and target.startswith(prefixes)) or (contains and contains in target)
             for target in mount_targets(body.run)
@@ -325,7 +350,7 @@ def mounted(*prefixes: str, contains: str = "") -> Callable[[RunBody], bool]:
     return check
 
 
-def _why_not_appendable(body: RunBody) -> str:
+def _why_not_appendable(body: RunScript) -> str:
     script = body.script
     if script.is_opaque:
         return "the shell text is opaque to dfix"

@@ -28,7 +28,7 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._packages import is_apt_install, is_apt_update
-from dfix.rules._runs import RunBody, missing_cleanup, mount_targets
+from dfix.rules._runs import RunScript, missing_cleanup, mount_targets
 from dfix.shell.commands import Invocation, has_argument, invocations
 
 MESSAGE = "The RUN that runs `apt-get update` does not remove /var/lib/apt/lists/*"
@@ -42,14 +42,14 @@ def _cleans(call: Invocation) -> bool:
     return call.name == "rm" and has_argument(call, "-rf", "/var/lib/apt/lists/*")
 
 
-def _exempt(body: RunBody) -> bool:
+def _exempt(body: RunScript) -> bool:
     targets = mount_targets(body.run)
     return any(t.startswith("/var/lib/apt/lists") for t in targets) or (
         any(t.startswith("/var/lib/apt") for t in targets) and any(t.startswith("/var/cache/apt") for t in targets)
     )
 
 
-def _applicability(body: RunBody) -> Applicability:
+def _applicability(body: RunScript) -> Applicability:
     """Unsafe when a later RUN of the stage installs with apt without its own update."""
     unsafe_after = body.stage.__dict__.get("_dl3009_unsafe_after")
     if unsafe_after is None:  # one pass over the stage, kept on it (stages are immutable)

@@ -28,7 +28,7 @@ from typing import Iterator
 
 from dfix.cst.visit import replace_nodes
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._runs import RunBody, mount_targets, opaque_mentions, report, run_bodies
+from dfix.rules._runs import RunScript, mount_targets, opaque_mentions, report, run_scripts
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, hadolint_flags, invocation
 from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand
@@ -44,7 +44,7 @@ def _add_word(call: Invocation):
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_bodies(ctx.tree):
+    for body in run_scripts(ctx.tree):
         if any(target.startswith("/var/cache/apk") for target in mount_targets(body.run)):
             continue
         calls = [call for call in body.invocations() if call.name == "apk"]
@@ -56,7 +56,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             yield ctx.decline(body.run, MESSAGE, "the shell text is opaque to dfix")
 
 
-def _fixed(body: RunBody, calls: list[Invocation], adds: list[Invocation]) -> Script:
+def _fixed(body: RunScript, calls: list[Invocation], adds: list[Invocation]) -> Script:
     script = replace_nodes(
         body.script,
         {id(c.command): (edit.insert_word_after(c.command, _add_word(c), "--no-cache"),) for c in adds},

@@ -28,7 +28,7 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
 from dfix.rules._per_tree import last_tree, per_tree_table
-from dfix.rules._runs import RunBody, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_bodies
+from dfix.rules._runs import RunScript, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_scripts
 from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word
@@ -93,7 +93,7 @@ def _scan_for_disabling(stage: Stage) -> int | None:
     return None
 
 
-def _exempt(ctx: Context, body: RunBody) -> bool:
+def _exempt(ctx: Context, body: RunScript) -> bool:
     if any(".cache/pip" in target for target in mount_targets(body.run)):
         return True
     if _TRUE.search(body.script.value):
@@ -102,7 +102,7 @@ def _exempt(ctx: Context, body: RunBody) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_bodies(ctx.tree):
+    for body in run_scripts(ctx.tree):
         if _exempt(ctx, body):
             continue
         for call in body.invocations():

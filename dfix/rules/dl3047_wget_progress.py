@@ -27,7 +27,7 @@ from dfix.cst import nodes as n
 from dfix.images import ALPINE, BUSYBOX, UNKNOWN
 from dfix.rules._api import Context, Diagnostic, Rule
 from dfix.rules._images import family
-from dfix.rules._runs import RunBody, insert_flag, opaque_mentions, report, run_bodies
+from dfix.rules._runs import RunScript, insert_flag, opaque_mentions, report, run_scripts
 from dfix.shell.commands import Invocation, hadolint_flags, invocations
 
 MESSAGE = "`wget` without `--progress` fills the build log with its progress bar"
@@ -38,7 +38,7 @@ def _quiet(call: Invocation) -> bool:
     return bool(_QUIET & set(hadolint_flags(call))) or any(w.value == "-nv" for w in call.arguments)
 
 
-def _busybox_wget(ctx: Context, body: RunBody) -> bool:
+def _busybox_wget(ctx: Context, body: RunScript) -> bool:
     """Whether `wget` may be BusyBox's: on Alpine or BusyBox, or an image of
     unknown family, unless the stage installed GNU wget before."""
     kind = family(ctx.tree, body.stage)
@@ -56,7 +56,7 @@ def _busybox_wget(ctx: Context, body: RunBody) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_bodies(ctx.tree):
+    for body in run_scripts(ctx.tree):
         flag = "-q" if _busybox_wget(ctx, body) else "--progress=dot:giga"
         for call in body.invocations():
             if call.name != "wget" or _quiet(call):

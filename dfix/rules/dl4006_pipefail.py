@@ -59,7 +59,8 @@ from dfix.cst import nodes as n
 from dfix.images import ALPINE, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._build import comments_above
-from dfix.rules._hadolint import RunScript, has_pipe, run_scripts
+from dfix.rules._hadolint import has_pipe
+from dfix.rules._runs import RunScript, run_scripts
 from dfix.rules._images import family, image_of
 from dfix.rules._stages import Stage, ancestry, explicit_shell, stages
 from dfix.shell.commands import flags_of
@@ -92,7 +93,7 @@ def _exempt(shell: Sequence[str]) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    scripts = {id(body.run): body for body in run_scripts(ctx.tree, onbuild=False)}
+    scripts = {id(body.run): body for body in run_scripts(ctx.tree, exec_form=True, onbuild=False)}
     # a RUN whose finding a comment silences is left as it is: no SHELL before it
     suppressions = Suppressions.of(ctx.tree)
     for stage in stages(ctx.tree):
