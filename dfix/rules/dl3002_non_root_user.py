@@ -69,8 +69,8 @@ from typing import Iterator, Sequence
 from dfix.cst import nodes as n
 from dfix.images import ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
-from dfix.rules._build import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._images import family, image_of
+from dfix.rules._new_lines import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._stages import Stage, ancestry, shell_at, stages
 from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout

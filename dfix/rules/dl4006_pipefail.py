@@ -58,10 +58,10 @@ from typing import Iterator, Sequence
 from dfix.cst import nodes as n
 from dfix.images import ALPINE, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
-from dfix.rules._build import comments_above
 from dfix.rules._hadolint import has_pipe
-from dfix.rules._runs import RunScript, run_scripts
 from dfix.rules._images import family, image_of
+from dfix.rules._new_lines import comments_above
+from dfix.rules._runs import RunScript, run_scripts
 from dfix.rules._stages import Stage, ancestry, explicit_shell, stages
 from dfix.shell.commands import flags_of
 from dfix.shell.parse import parse_script
