@@ -20,7 +20,7 @@ from dfix.cst.positions import Positions
 from dfix.cst.visit import replace_nodes
 from dfix.errors import ParseError
 from dfix.rules import Applicability, Context, Diagnostic, Fix, Rule
-from dfix.suppressions import Suppressions
+from dfix.rules._facts import TreeFacts
 
 MAX_ROUNDS = 20
 #: fixes lengthen a file (a flag on every install, a cleanup after each): a
@@ -57,10 +57,11 @@ def _check(
     ignored: frozenset[str],
 ) -> list[Diagnostic]:
     positions = Positions(tree)
-    suppressions = Suppressions.of(tree, ignored)
+    facts = TreeFacts.of(tree, ignored)
+    suppressions = facts.suppressions
     found = []
     for rule in rules:
-        context = Context(tree, rule, positions, {**rule.options, **(options or {}).get(rule.id, {})})
+        context = Context(tree, rule, positions, {**rule.options, **(options or {}).get(rule.id, {})}, facts)
         for diagnostic in rule.check(context):
             if not suppressions.silences(rule.id, rule.name, diagnostic.instruction_line):
                 found.append(diagnostic)

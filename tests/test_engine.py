@@ -12,6 +12,7 @@ import dfix
 from dfix import engine
 from dfix.cst import nodes as n
 from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, Rule
+from dfix.rules._facts import TreeFacts
 from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
 from tests.rule_cases import touched_lines, untouched_instructions_changed
 
@@ -138,3 +139,41 @@ def test_the_overlap_lookup_agrees_with_comparing_every_pair() -> None:
                 naive.extend(spans)
                 for span in engine._merged(spans):
                     bisect.insort(taken, span)
+
+
+def test_every_rule_gets_the_same_facts_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dfix.rules import _facts
+
+    built, seen = [], []
+    original = _facts.TreeFacts.of
+
+    def counting(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    def looking(ctx: Context) -> Iterator[Diagnostic]:
+        seen.append(ctx.facts)
+        return iter(())
+
+    monkeypatch.setattr(_facts.TreeFacts, "of", counting)
+    engine.check(dfix.parse("FROM a:1\nRUN echo hi\n"), [make_rule("DF998", looking), make_rule("DF999", looking)])
+    assert len(built) == 1 and seen == [built[0], built[0]]
+
+
+def test_the_facts_a_rule_can_look_up() -> None:
+    text = (
+        "ARG BASE=debian:12\nFROM $BASE AS build\nRUN apt-get update && cd /x\n"
+        "RUN <<EOF\nmake\nEOF\nFROM build\nRUN [\"pip\", \"install\", \"x\"]\nONBUILD RUN npm ci\n"
+    )
+    tree = dfix.parse(text)
+    rule = make_rule("DF999", lambda ctx: iter(()))
+    facts = TreeFacts.of(tree, frozenset({"DL3008"}))
+    ctx = Context(tree, rule, engine.Positions(tree), {}, facts)
+    assert [stage.name for stage in ctx.stages] == [None, "build", None]
+    assert [ctx.stage_of(i).name for i in tree.instructions] == [None, "build", "build", "build", None, None, None]
+    assert [s.form for s in ctx.run_scripts()] == ["shell", "heredoc", "shell"]
+    assert [s.form for s in ctx.run_scripts(exec_form=True, onbuild=False)] == ["shell", "heredoc", "exec"]
+    assert [command.name for command, _ in ctx.commands] == ["apt-get", "cd", "make", "npm", "pip"]
+    assert ctx.suppressions.silences("DL3008", "pin-apt-versions", 3)  # the configured per-file ignore
+    with pytest.raises(ValueError):
+        ctx.stage_of(dfix.parse("FROM a:1\n").instructions[0])

@@ -19,11 +19,18 @@ import enum
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from dfix.cst.nodes import Dockerfile, Instruction, Node
 from dfix.cst.positions import Positions
 from dfix.newlines import newline_of
+
+if TYPE_CHECKING:
+    from dfix.rules._facts import TreeFacts
+    from dfix.rules._runs import RunScript
+    from dfix.rules._stages import Stage
+    from dfix.shell.nodes import SimpleCommand
+    from dfix.suppressions import Suppressions
 
 
 class Applicability(enum.Enum):
@@ -161,12 +168,40 @@ class Rule:
 
 @dataclass
 class Context:
-    """What a rule's check sees: the tree, its text, the rule's options."""
+    """What a rule's check sees: the tree, its text, the rule's options, and
+    the facts about the tree every rule may look up (computed once per check
+    by the engine; on first use when a Context is made without them)."""
 
     tree: Dockerfile
     rule: Rule
     positions: Positions
     options: Mapping[str, Any] = field(default_factory=dict)
+    facts: TreeFacts | None = None
+
+    def _facts(self) -> TreeFacts:
+        if self.facts is None:
+            from dfix.rules._facts import TreeFacts
+
+            self.facts = TreeFacts.of(self.tree)
+        return self.facts
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return self._facts().stages
+
+    def stage_of(self, instruction: Instruction) -> Stage:
+        return self._facts().stage_of(instruction)
+
+    @property
+    def suppressions(self) -> Suppressions:
+        return self._facts().suppressions
+
+    def run_scripts(self, *, exec_form: bool = False, onbuild: bool = True) -> Iterator[RunScript]:
+        return self._facts().run_scripts(exec_form=exec_form, onbuild=onbuild)
+
+    @property
+    def commands(self) -> tuple[tuple[SimpleCommand, RunScript], ...]:
+        return self._facts().commands
 
     @property
     def text(self) -> str:

@@ -21,7 +21,6 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix
-from dfix.rules._stages import stages
 
 _PRAGMA = re.compile(r"#\s*(?:dfix:\s*ignore|hadolint\s+ignore)\s*=", re.I)
 
@@ -29,7 +28,7 @@ _PRAGMA = re.compile(r"#\s*(?:dfix:\s*ignore|hadolint\s+ignore)\s*=", re.I)
 def overridden(ctx: Context, kind: type[n.Instruction], message: str) -> Iterator[Diagnostic]:
     """A finding on each ``kind`` instruction that overrides an earlier one of
     its stage, with a fix that removes the earlier one."""
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         previous: n.Instruction | None = None
         for instruction in stage.instructions:
             if not isinstance(instruction, kind):

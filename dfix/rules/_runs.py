@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix
@@ -88,10 +88,12 @@ def run_scripts(tree: n.Dockerfile, *, exec_form: bool = False, onbuild: bool = 
     form and the heredoc a RUN runs, and with ``exec_form`` the exec-form
     RUNs as hadolint reads them. Found once per tree: a dozen rules ask, and
     heredocs and exec forms are parsed here."""
-    return (
-        script for script in _run_scripts_of(tree)
-        if (exec_form or script.form != "exec") and (onbuild or not script.onbuild)
-    )
+    return chosen(_run_scripts_of(tree), exec_form=exec_form, onbuild=onbuild)
+
+
+def chosen(scripts: Iterable[RunScript], *, exec_form: bool, onbuild: bool) -> Iterator[RunScript]:
+    """The scripts asked for: exec form only with ``exec_form``, ONBUILD's only with ``onbuild``."""
+    return (script for script in scripts if (exec_form or script.form != "exec") and (onbuild or not script.onbuild))
 
 
 @last_tree
@@ -267,7 +269,7 @@ def missing_option(
     accepts. The fix inserts ``flag`` right after the subcommand, or right
     after the program with ``after_program``. Text dfix cannot read that
     matches ``opaque`` is reported as not fixed."""
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         if exempt(body):
             continue
         for call in body.invocations():
@@ -305,7 +307,7 @@ def missing_cleanup(
     at the end of the body with ``at_end``. With ``final_image_only``, only
     stages that reach the final image (and ONBUILD) are looked at."""
     wanted = final_image_stages(ctx.tree) if final_image_only else None
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         if wanted is not None and not body.onbuild and body.stage not in wanted:
             continue
         if exempt(body):

@@ -37,7 +37,6 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Rule
 from dfix.rules._merge import between, blocker, merge_fix
 from dfix.rules._packages import is_apt_install, is_apt_update
 from dfix.rules._runs import heredoc_script
-from dfix.rules._stages import stages
 from dfix.shell.commands import invocations
 
 # The programs of each package manager, and what counts as installing with it.
@@ -74,7 +73,7 @@ def _family(run: n.Run) -> str | None:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         runs = [i for i in stage.instructions if isinstance(i, n.Run)]
         for first, second in zip(runs, runs[1:]):
             if _only_updates(first) and any(is_apt_install(c) for c in _calls(second)):

@@ -35,7 +35,6 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
-from dfix.rules._stages import stages
 
 _SECRET = re.compile(
     r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)"
@@ -56,7 +55,7 @@ def _key(pair: n.KeyValue | n.LegacyKeyValue) -> str:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         if stage.from_ is None:
             continue  # global ARGs only parameterize FROM lines
         for instruction in stage.instructions:

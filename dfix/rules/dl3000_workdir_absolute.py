@@ -37,7 +37,7 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._stages import Stage, stages
+from dfix.rules._stages import Stage
 from dfix.rules._workdir import is_plain, is_windows_path, join, on_windows, why_unknown, workdir_at
 
 MESSAGE = "Use an absolute WORKDIR"
@@ -58,7 +58,7 @@ def is_relative(value: str) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         for instruction in stage.instructions:
             if not isinstance(instruction, n.Workdir) or instruction.value is None:
                 continue

@@ -47,7 +47,7 @@ from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._hadolint import all_commands, command_name
 from dfix.rules._new_lines import comments_above
-from dfix.rules._runs import RunScript, mount_targets, run_scripts
+from dfix.rules._runs import RunScript, mount_targets
 from dfix.rules._stages import Stage, ancestry
 from dfix.rules._workdir import built_from, join, why_unknown, workdir_at
 from dfix.shell import edit
@@ -60,7 +60,7 @@ _MOUNT_KINDS = ("bind", "cache", "tmpfs", "secret", "ssh")
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree, exec_form=True, onbuild=False):
+    for body in ctx.run_scripts(exec_form=True, onbuild=False):
         cds = [command for command, _ in all_commands(body.script) if command_name(command) == "cd"]
         opaque = any(_OPAQUE_CD.search(part.code) for part in body.script.opaque_parts)
         if not cds and not opaque:

@@ -35,7 +35,6 @@ from typing import Iterator
 
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._hadolint import all_commands, command_name
-from dfix.rules._runs import run_scripts
 from dfix.shell.nodes import SimpleCommand
 
 MESSAGE = "Do not use `sudo` in RUN: it runs as root already unless a USER says otherwise; use `gosu` to drop root"
@@ -53,7 +52,7 @@ def _runs_sudo(command: SimpleCommand) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree, exec_form=True):
+    for body in ctx.run_scripts(exec_form=True):
         for command, anchor in all_commands(body.script):
             if _runs_sudo(command):
                 yield ctx.report(body.anchor(anchor), MESSAGE)

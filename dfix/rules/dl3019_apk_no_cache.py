@@ -28,7 +28,7 @@ from typing import Iterator
 
 from dfix.cst.visit import replace_nodes
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._runs import RunScript, mount_targets, opaque_mentions, report, run_scripts
+from dfix.rules._runs import RunScript, mount_targets, opaque_mentions, report
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, hadolint_flags, invocation
 from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand
@@ -44,7 +44,7 @@ def _add_word(call: Invocation):
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         if any(target.startswith("/var/cache/apk") for target in mount_targets(body.run)):
             continue
         calls = [call for call in body.invocations() if call.name == "apk"]

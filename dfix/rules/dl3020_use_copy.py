@@ -74,7 +74,7 @@ def hadolint_reports(sources: list[str]) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         for instruction in stage.instructions:
             if not isinstance(instruction, n.Add):
                 continue

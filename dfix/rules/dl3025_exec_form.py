@@ -51,7 +51,7 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._images import image_of
-from dfix.rules._stages import Stage, ancestry, shell_at, stages
+from dfix.rules._stages import Stage, ancestry, shell_at
 from dfix.shell.nodes import CommandList, Operator, Pipeline, Script, SimpleCommand, Word, logical
 
 MESSAGE = "Use the exec (JSON) form for {keyword}, so that the process gets signals"
@@ -167,7 +167,7 @@ def _entrypoint_in_effect(ctx: Context, stage: Stage) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for stage in stages(ctx.tree):
+    for stage in ctx.stages:
         for instruction in stage.instructions:
             if not isinstance(instruction, (n.Cmd, n.Entrypoint)) or not isinstance(instruction.body, n.ShellForm):
                 continue

@@ -26,7 +26,7 @@ from typing import Iterator
 
 from dfix.cst.visit import replace_nodes
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
-from dfix.rules._runs import opaque_mentions, report, run_scripts
+from dfix.rules._runs import opaque_mentions, report
 from dfix.shell import edit
 
 MESSAGE = "`apt` is meant for terminals; use `apt-get` (or `apt-cache`) in a Dockerfile"
@@ -36,7 +36,7 @@ _APT_CACHE = {"search", "show", "policy", "depends", "rdepends", "showsrc", "sho
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         for call in body.invocations():
             if call.name != "apt":
                 continue

@@ -28,7 +28,7 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
 from dfix.rules._per_tree import last_tree, per_tree_table
-from dfix.rules._runs import RunScript, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report, run_scripts
+from dfix.rules._runs import RunScript, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report
 from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word
@@ -102,7 +102,7 @@ def _exempt(ctx: Context, body: RunScript) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         if _exempt(ctx, body):
             continue
         for call in body.invocations():

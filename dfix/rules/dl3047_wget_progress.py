@@ -27,7 +27,7 @@ from dfix.cst import nodes as n
 from dfix.images import ALPINE, BUSYBOX, UNKNOWN
 from dfix.rules._api import Context, Diagnostic, Rule
 from dfix.rules._images import family
-from dfix.rules._runs import RunScript, insert_flag, opaque_mentions, report, run_scripts
+from dfix.rules._runs import RunScript, insert_flag, opaque_mentions, report
 from dfix.shell.commands import Invocation, hadolint_flags, invocations
 
 MESSAGE = "`wget` without `--progress` fills the build log with its progress bar"
@@ -56,7 +56,7 @@ def _busybox_wget(ctx: Context, body: RunScript) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for body in run_scripts(ctx.tree):
+    for body in ctx.run_scripts():
         flag = "-q" if _busybox_wget(ctx, body) else "--progress=dot:giga"
         for call in body.invocations():
             if call.name != "wget" or _quiet(call):

@@ -33,13 +33,13 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
-from dfix.rules._stages import ancestry, stages
+from dfix.rules._stages import ancestry
 
 MESSAGE = "The final stage has no HEALTHCHECK: the engine cannot tell whether the service works"
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    built = [stage for stage in stages(ctx.tree) if stage.from_ is not None]
+    built = [stage for stage in ctx.stages if stage.from_ is not None]
     if not built:
         return
     final = built[-1]

@@ -32,7 +32,7 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
-from dfix.rules._stages import Stage, stage_of
+from dfix.rules._stages import Stage
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -47,7 +47,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         value = instruction.value.value
         key = ctx.options["label"]
         label = _label(instruction, key, quoted(value, ctx.tree.escape))
-        stage = stage_of(ctx.tree, instruction)
+        stage = ctx.stage_of(instruction)
         if id(stage) not in labels:
             labels[id(stage)] = list(_labels(stage, key))
         safe = all(existing == value for existing in labels[id(stage)])

@@ -61,11 +61,10 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailabi
 from dfix.rules._hadolint import has_pipe
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import comments_above
-from dfix.rules._runs import RunScript, run_scripts
-from dfix.rules._stages import Stage, ancestry, explicit_shell, stages
+from dfix.rules._runs import RunScript
+from dfix.rules._stages import Stage, ancestry, explicit_shell
 from dfix.shell.commands import flags_of
 from dfix.shell.parse import parse_script
-from dfix.suppressions import Suppressions
 
 MESSAGE = "RUN with a pipe but no `pipefail`: a failure on the left of `|` does not fail the build"
 BASH = ["/bin/bash", "-o", "pipefail", "-c"]
@@ -93,10 +92,10 @@ def _exempt(shell: Sequence[str]) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    scripts = {id(body.run): body for body in run_scripts(ctx.tree, exec_form=True, onbuild=False)}
+    scripts = {id(body.run): body for body in ctx.run_scripts(exec_form=True, onbuild=False)}
     # a RUN whose finding a comment silences is left as it is: no SHELL before it
-    suppressions = Suppressions.of(ctx.tree)
-    for stage in stages(ctx.tree):
+    suppressions = ctx.suppressions
+    for stage in ctx.stages:
         if stage.from_ is None:
             continue
         # hadolint starts each stage without pipefail, whatever it is built FROM
