@@ -76,6 +76,7 @@ _GROUP_USER = (
     "--home-dir /nonexistent --shell /usr/sbin/nologin app"
 )
 _CREATE_USER = "RUN <create the user>"  # written out in the file's style by _rewrite
+_CREATE_USER_PREFIX = "RUN <create"  # both variants, Debian's and Alpine's
 # Instructions that configure the running container: they move to the runtime stage.
 _RUNTIME_ONLY = (n.Expose, n.Volume, n.Label, n.Healthcheck, n.Stopsignal, n.Entrypoint, n.Cmd)
 # ... and the ones both stages need.
@@ -206,7 +207,7 @@ def _plan(ctx: Context, stage: Stage, ecosystem: str, image: str) -> Plan:
         if not re.fullmatch(r"\d+(:\d+)?", user or "") and not (plan.ecosystem == "go" and user == "nonroot"):
             raise Blocked(f"the stage runs as `{user}`, a user the runtime image does not have")
         # the author's USER moves to the runtime stage: no user of dfix's
-        plan.runtime_setup = [line for line in plan.runtime_setup if line != _CREATE_USER]
+        plan.runtime_setup = [line for line in plan.runtime_setup if not line.startswith(_CREATE_USER_PREFIX)]
         plan.user = None
     return plan
 
