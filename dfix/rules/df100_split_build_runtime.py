@@ -66,17 +66,13 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
+from dfix.images import ALPINE, DEBIAN
 from dfix.rules._stages import Stage, stages
+from dfix.rules._users import UID_GID, CreateUser
 from dfix.rules._workdir import after_workdir
+from dfix.shell.edit import file_layout
 from dfix.shell.nodes import Script, SimpleCommand
 
-UID = "10001"
-_GROUP_USER = (
-    f"groupadd --system --gid {UID} app && useradd --system --uid {UID} --gid app --no-log-init "
-    "--home-dir /nonexistent --shell /usr/sbin/nologin app"
-)
-_CREATE_USER = "RUN <create the user>"  # written out in the file's style by _rewrite
-_CREATE_USER_PREFIX = "RUN <create"  # both variants, Debian's and Alpine's
 # Instructions that configure the running container: they move to the runtime stage.
 _RUNTIME_ONLY = (n.Expose, n.Volume, n.Label, n.Healthcheck, n.Stopsignal, n.Entrypoint, n.Cmd)
 # ... and the ones both stages need.
@@ -115,8 +111,8 @@ class Plan:
     copies: list[tuple[str, str]] = field(default_factory=list)
     #: lines for the build stage: inserted before the instruction (by id) or appended (None)
     build_lines: list[tuple[int | None, str]] = field(default_factory=list)
-    #: lines right after the runtime FROM
-    runtime_setup: list[str] = field(default_factory=list)
+    #: lines right after the runtime FROM, and the step that creates dfix's user
+    runtime_setup: list[str | CreateUser] = field(default_factory=list)
     #: the original COPY lines the runtime repeats (Python's application files)
     repeated_copies: list[n.Instruction] = field(default_factory=list)
     copy_chown: str | None = None
@@ -127,6 +123,16 @@ class Plan:
     #: the USER the runtime gets when the original set none
     user: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    def run_as_new_user(self, family: str = DEBIAN) -> None:
+        """The runtime creates dfix's unprivileged user and runs as it."""
+        self.runtime_setup.append(CreateUser(family))
+        self.user = UID_GID
+
+    def keep_authors_user(self) -> None:
+        """The author's USER moves to the runtime stage: no user of dfix's."""
+        self.runtime_setup = [step for step in self.runtime_setup if not isinstance(step, CreateUser)]
+        self.user = None
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -206,9 +212,7 @@ def _plan(ctx: Context, stage: Stage, ecosystem: str, image: str) -> Plan:
         user = users[-1].value.value if users[-1].value else ""
         if not re.fullmatch(r"\d+(:\d+)?", user or "") and not (plan.ecosystem == "go" and user == "nonroot"):
             raise Blocked(f"the stage runs as `{user}`, a user the runtime image does not have")
-        # the author's USER moves to the runtime stage: no user of dfix's
-        plan.runtime_setup = [line for line in plan.runtime_setup if not line.startswith(_CREATE_USER_PREFIX)]
-        plan.user = None
+        plan.keep_authors_user()
     return plan
 
 
@@ -325,8 +329,7 @@ def _plan_go(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: dic
             )
         plan = Plan("go", f"debian:{release}-slim")
         plan.notes.append(f"the binary may use cgo or the CMD needs a shell, so it runs on Debian {release} slim")
-        plan.runtime_setup.append(_CREATE_USER)
-        plan.user = f"{UID}:{UID}"
+        plan.run_as_new_user()
     plan.copies = [(output, output) for output in dict.fromkeys(outputs)]
     return plan
 
@@ -392,11 +395,7 @@ def _plan_python(ctx: Context, stage: Stage, image: str, workdir: str, workdirs:
     plan.copies = [("/opt/venv", "/opt/venv")]
     plan.repeated_copies = [i for i in stage.instructions if isinstance(i, (n.Copy, n.Add))]
     plan.runtime_setup.append('ENV PATH="/opt/venv/bin:$PATH"')
-    if "alpine" in image:
-        plan.runtime_setup.append(_CREATE_USER.replace("create", "create (Alpine)"))
-    else:
-        plan.runtime_setup.append(_CREATE_USER)
-    plan.user = f"{UID}:{UID}"
+    plan.run_as_new_user(ALPINE if "alpine" in image else DEBIAN)
     plan.notes.append("pip installs into /opt/venv, which is copied over with the application's files")
     return plan
 
@@ -429,8 +428,7 @@ def _plan_java(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: d
     jar = _jar_of(stage, workdir)
     plan = Plan("java", runtime)
     plan.copies = [(jar, jar)]
-    plan.runtime_setup.append(_CREATE_USER)
-    plan.user = f"{UID}:{UID}"
+    plan.run_as_new_user()
     plan.notes.append("only the jar the CMD runs is copied")
     return plan
 
@@ -466,8 +464,7 @@ def _plan_rust(ctx: Context, stage: Stage, image: str, workdir: str, workdirs: d
         raise Blocked("no exec-form CMD or ENTRYPOINT runs a binary under target/release/")
     plan = Plan("rust", f"debian:{release}-slim")
     plan.copies = [(binary, binary)]
-    plan.runtime_setup.append(_CREATE_USER)
-    plan.user = f"{UID}:{UID}"
+    plan.run_as_new_user()
     plan.notes.append(f"the binary runs on the Debian slim image of the rust image's release ({release})")
     return plan
 
@@ -569,14 +566,11 @@ def _rewrite(ctx: Context, stage: Stage, plan: Plan) -> str:
         names = [kv.key.value for kv in arg.args]
         if any(re.search(r"\$\{?" + re.escape(key) + r"\b", runtime_text) for key in names):
             out.append(_with_newline(arg.code.lstrip(), nl))
-    esc = ctx.tree.escape
-    for line in plan.runtime_setup:
-        if line == _CREATE_USER:
-            line = f"RUN groupadd --system --gid {UID} app {esc}{nl}    && " + _GROUP_USER.split(" && ", 1)[1]
-        elif line == _CREATE_USER.replace("create", "create (Alpine)"):
-            line = (f"RUN addgroup -S -g {UID} app {esc}{nl}    && adduser -S -D -H -u {UID} -G app "
-                    "-h /nonexistent -s /sbin/nologin app")
-        out.append(style(line) + nl)
+    for step in plan.runtime_setup:
+        if isinstance(step, CreateUser):
+            # broken over lines the way the file's RUNs are
+            step = "RUN " + file_layout(ctx.tree, nl).joined(step.commands())
+        out.append(style(step) + nl)
     for line in lines[1:]:
         if isinstance(line, (n.Env, n.Shell)) and not (isinstance(line, n.Shell) and plan.runtime_image.startswith("gcr.io/distroless")):
             out.append(_with_newline(line.code.lstrip(), nl))
