@@ -72,12 +72,11 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailabi
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._stages import Stage, ancestry, shell_at, stages
+from dfix.rules._users import UID_GID, CreateUser
 from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout
 
-UID = "10001"
 NONROOT_UID = "65532"
-NAME = "app"
 # Images that run as a non-root user unless told otherwise.
 _NON_ROOT_IMAGES = re.compile(r":nonroot\b|-nonroot\b|unprivileged|rootless|(^|/)bitnami/")
 # Official images whose entrypoint starts as root and steps down to its own
@@ -261,17 +260,11 @@ def _new_user(ctx: Context, final: Stage, kind: str, image: str) -> list[str]:
     if not commands:
         return []
     if dirs:
-        commands.append(f"chown {UID}:{UID} {' '.join(dirs)}")
-    return [_run(ctx, commands), f"USER {UID}:{UID}"]
+        commands.append(f"chown {UID_GID} {' '.join(dirs)}")
+    return ["RUN " + file_layout(ctx.tree, ctx.newline).joined(commands), f"USER {UID_GID}"]
 
 
 def _create_commands(kind: str, image: str) -> list[str]:
-    if kind in (ALPINE, BUSYBOX):
-        shell = "/sbin/nologin" if kind == ALPINE else "/bin/false"
-        return [
-            f"addgroup -S -g {UID} {NAME}",
-            f"adduser -S -D -H -u {UID} -G {NAME} -h /nonexistent -s {shell} {NAME}",
-        ]
     prefix: list[str] = []
     if kind == RHEL:
         if re.search(r"photon|mariner", image):
@@ -279,12 +272,7 @@ def _create_commands(kind: str, image: str) -> list[str]:
         manager = _rhel_manager_without_useradd(image)
         if manager:
             prefix = [f"{manager} install -y shadow-utils", f"{manager} clean all"]
-    shell = "/usr/sbin/nologin" if kind == DEBIAN else "/sbin/nologin"
-    return [
-        *prefix,
-        f"groupadd --system --gid {UID} {NAME}",
-        f"useradd --system --uid {UID} --gid {NAME} --no-log-init --home-dir /nonexistent --shell {shell} {NAME}",
-    ]
+    return [*prefix, *CreateUser(kind).commands()]
 
 
 def _rhel_manager_without_useradd(image: str) -> str | None:
@@ -322,17 +310,6 @@ def _writable_dirs(ctx: Context, final: Stage) -> list[str]:
             ]
             dirs += [v.rstrip("/") for v in values if v and v.startswith("/") and "$" not in v]
     return [d for d in dict.fromkeys(dirs) if d not in _SYSTEM_DIRS and re.fullmatch(r"[\w./@+-]+", d)]
-
-
-def _run(ctx: Context, commands: list[str]) -> str:
-    """One RUN with the commands joined by ``&&``, broken over lines the way
-    the file breaks its RUNs."""
-    layout = file_layout(ctx.tree, ctx.newline)
-    if layout.leading:
-        separator = f" {layout.escape}{layout.newline}{layout.indent}&& "
-    else:
-        separator = f" && {layout.escape}{layout.newline}{layout.indent}"
-    return "RUN " + separator.join(commands)
 
 
 def _insert(ctx: Context, final: Stage, lines: list[str]) -> Fix:

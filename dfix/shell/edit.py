@@ -47,6 +47,15 @@ class Layout:
             return broken, Whitespace((" ",))
         return Whitespace((" ",)), broken
 
+    def joined(self, commands: Sequence[str]) -> str:
+        """``commands`` as the text of a new RUN body: joined by ``&&``, each
+        after the first on a line of its own."""
+        if self.leading:
+            separator = f" {self.escape}{self.newline}{self.indent}&& "
+        else:
+            separator = f" && {self.escape}{self.newline}{self.indent}"
+        return separator.join(commands)
+
 
 ONE_LINE = (Whitespace((" ",)), Whitespace((" ",)))
 

@@ -1,0 +1,11 @@
+"""DF100's parts; the rule itself, with what it looks for and what blocks a
+split, is dfix/rules/df100_split_build_runtime.py.
+
+- plan.py: what a split does (Plan) and why it cannot (Blocked);
+- commands.py: reading the RUNs' commands;
+- go.py, node.py, python.py, java.py, rust.py: one planner per ecosystem;
+- runtime_images.py: naming the image a runtime stage starts from;
+- render.py: the text of the build and runtime stages.
+
+Its name starts with ``_``, so rule discovery passes it over.
+"""

@@ -1,0 +1,88 @@
+"""Go: the binary `go build -o PATH` writes goes to distroless when it is
+static and nothing needs a shell, else to the Debian slim image of the
+golang image's release."""
+
+from __future__ import annotations
+
+from dfix.cst import nodes as n
+from dfix.rules._split.commands import command_name, script_of
+from dfix.rules._split.plan import Blocked, Plan, only_build_packages
+from dfix.rules._split.runtime_images import debian_release
+from dfix.rules._stages import Stage
+from dfix.rules._workdir import after_workdir
+
+DISTROLESS = "gcr.io/distroless/static-debian12:nonroot"
+# Packages that only a cgo build installs.
+_CGO_PACKAGES = ("gcc", "g++", "libc6-dev", "musl-dev", "build-essential", "clang")
+
+
+def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
+    only_build_packages(packages)
+    outputs, static = _outputs(stage, workdirs)
+    static = static or _env_in_stage(stage, "CGO_ENABLED") == "0"
+    needs_shell = any(
+        isinstance(i, (n.Cmd, n.Entrypoint, n.Healthcheck)) and not isinstance(getattr(i, "body", None), n.JsonArray)
+        for i in stage.instructions
+    )
+    cgo = _env_in_stage(stage, "CGO_ENABLED") == "1" or any(p in _CGO_PACKAGES for p in packages)
+    if not static and not cgo and not needs_shell:
+        # nothing says the program uses cgo: build it without, and it runs anywhere
+        result = Plan("go", DISTROLESS)
+        result.build_env = "CGO_ENABLED=0"
+        result.notes.append("nothing in the build uses cgo, so it is built with CGO_ENABLED=0 and runs on distroless as `nonroot`")
+    elif static and not needs_shell:
+        result = Plan("go", DISTROLESS)
+        result.notes.append("the binary is static (CGO_ENABLED=0), so it runs on distroless as `nonroot`")
+    else:
+        release = debian_release(image)
+        if release is None:
+            raise Blocked(
+                "the binary may use cgo or the CMD needs a shell, and dfix does not know which Debian release "
+                "the golang image is (name it in the tag, as in golang:1.22-bookworm)"
+            )
+        result = Plan("go", f"debian:{release}-slim")
+        result.notes.append(f"the binary may use cgo or the CMD needs a shell, so it runs on Debian {release} slim")
+        result.run_as_new_user()
+    result.copies = [(output, output) for output in dict.fromkeys(outputs)]
+    return result
+
+
+def _outputs(stage: Stage, workdirs: dict[int, str]) -> tuple[list[str], bool]:
+    """The paths `go build -o` writes, and whether one of the commands sets
+    CGO_ENABLED=0 for itself."""
+    outputs = []
+    static = False
+    for run in (i for i in stage.instructions if isinstance(i, n.Run)):
+        script = script_of(run)
+        cds = any(command_name(c) == "cd" for c in script.commands())
+        for command in script.commands():
+            values = [w.value for w in command.arguments]
+            if command_name(command) != "go" or not values or values[0] != "build":
+                continue
+            if "-o" not in values or values.index("-o") + 1 >= len(values):
+                raise Blocked("`go build` without `-o`: the binary's name comes from the module")
+            output = values[values.index("-o") + 1]
+            if output is None or "$" in output:
+                raise Blocked("the `go build -o` path has a variable")
+            if not output.startswith("/"):
+                if cds:
+                    raise Blocked("a relative `go build -o` path after a `cd`")
+                output = after_workdir(workdirs[id(run)], output)
+            if output.endswith("/"):
+                raise Blocked("`go build -o` names a folder")
+            if any(a.value == "CGO_ENABLED=0" for a in command.assignments):
+                static = True
+            outputs.append(output)
+    if not outputs:
+        raise Blocked("no `go build -o` to take the binary from")
+    return outputs, static
+
+
+def _env_in_stage(stage: Stage, key: str) -> str | None:
+    value = None
+    for instruction in stage.instructions:
+        if isinstance(instruction, n.Env):
+            for pair in instruction.pairs:
+                if pair.key.value == key:
+                    value = pair.value.value.strip("\"'")
+    return value

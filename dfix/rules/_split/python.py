@@ -1,0 +1,60 @@
+"""Python: pip installs into a virtualenv, which goes with the application's
+files and the runtime libraries of the build's `-dev` packages to the slim
+variant of the same Python image."""
+
+from __future__ import annotations
+
+import re
+
+from dfix.cst import nodes as n
+from dfix.images import ALPINE, DEBIAN
+from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
+from dfix.rules._split.commands import runs_pip
+from dfix.rules._split.plan import Blocked, Plan
+from dfix.rules._split.runtime_images import slim
+from dfix.rules._stages import Stage
+
+
+def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
+    runtime_packages = _runtime_packages(packages)
+    if re.search(r":2(\.|-|$)", image):
+        raise Blocked("Python 2 has no venv module")
+    result = Plan("python", slim(image, "python"))
+    first_pip = next(run for run in stage.instructions if isinstance(run, n.Run) and runs_pip(run))
+    result.build_lines += [
+        (id(first_pip), "RUN python -m venv /opt/venv"),
+        (id(first_pip), 'ENV PATH="/opt/venv/bin:$PATH"'),
+    ]
+    if runtime_packages:
+        names = " ".join(dict.fromkeys(runtime_packages))
+        if "alpine" in image:
+            result.runtime_setup.append(f"RUN apk add --no-cache {names}")
+        else:
+            result.runtime_setup.append(
+                "RUN apt-get update && apt-get install -y --no-install-recommends "
+                f"{names} && rm -rf /var/lib/apt/lists/*"
+            )
+        result.notes.append(f"the runtime installs {names} in place of the build's packages")
+    result.copies = [("/opt/venv", "/opt/venv")]
+    result.repeated_copies = [i for i in stage.instructions if isinstance(i, (n.Copy, n.Add))]
+    result.runtime_setup.append('ENV PATH="/opt/venv/bin:$PATH"')
+    result.run_as_new_user(ALPINE if "alpine" in image else DEBIAN)
+    result.notes.append("pip installs into /opt/venv, which is copied over with the application's files")
+    return result
+
+
+def _runtime_packages(packages: list[str]) -> list[str]:
+    """What the runtime installs for the build's packages: a `-dev` package's
+    runtime library, other packages as they are, compilers not at all."""
+    runtime_packages = []
+    for package in packages:
+        if package in BUILD_ONLY:
+            continue
+        if package.endswith("-dev"):
+            library = runtime_library(package)
+            if library is None:
+                raise Blocked(f"dfix does not know the runtime library of {package}")
+            runtime_packages.append(library)
+        else:
+            runtime_packages.append(package)
+    return runtime_packages

@@ -1,0 +1,30 @@
+"""Rust: the release binary the CMD or ENTRYPOINT runs goes to the Debian
+slim image of the rust image's release."""
+
+from __future__ import annotations
+
+from dfix.cst import nodes as n
+from dfix.rules._split.plan import Blocked, Plan, only_build_packages
+from dfix.rules._stages import Stage
+from dfix.rules._workdir import after_workdir
+
+
+def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
+    only_build_packages(packages)
+    if "alpine" in image:
+        raise Blocked("a Rust build on Alpine: dfix does not know which Alpine runs it")
+    release = "bullseye" if "bullseye" in image else "bookworm"
+    binary = None
+    for instruction in reversed(stage.instructions):
+        if isinstance(instruction, (n.Cmd, n.Entrypoint)) and isinstance(instruction.body, n.JsonArray) and instruction.body.values:
+            first = instruction.body.values[0]
+            if "target/release/" in first and "$" not in first:
+                binary = after_workdir(workdir, first)
+                break
+    if binary is None:
+        raise Blocked("no exec-form CMD or ENTRYPOINT runs a binary under target/release/")
+    result = Plan("rust", f"debian:{release}-slim")
+    result.copies = [(binary, binary)]
+    result.run_as_new_user()
+    result.notes.append(f"the binary runs on the Debian slim image of the rust image's release ({release})")
+    return result
