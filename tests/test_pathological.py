@@ -6,17 +6,15 @@ measures the full sizes."""
 from __future__ import annotations
 
 import re
-import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
 import dfix
 from dfix.cst.build import grammar
 from dfix.cst.build import MAX_SIZE
-from dfix.rules import _hadolint, _runs, _stages
+from dfix.rules import _hadolint, _run_scripts, _stages
 from dfix.shell import parse as shell_parse
 from dfix.shell.nodes import Opaque
 
@@ -112,7 +110,7 @@ def test_many_instructions_check_is_not_quadratic() -> None:
 
 
 def test_a_heredoc_script_is_parsed_once_per_tree_not_once_per_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = _counted(monkeypatch, _runs, "parse_script")
+    calls = _counted(monkeypatch, _run_scripts, "parse_script")
     dfix.check("FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\ncd /app\nEOF\n")
     assert calls[0] == 1  # a dozen rules read RUN bodies: it was 22
 
@@ -120,9 +118,9 @@ def test_a_heredoc_script_is_parsed_once_per_tree_not_once_per_rule(monkeypatch:
 def test_finding_the_top_level_pipeline_of_every_command_walks_the_run_once(monkeypatch: pytest.MonkeyPatch) -> None:
     commands = 2000
     tree = dfix.parse("FROM debian:12\nRUN " + " && ".join(f"echo {i}" for i in range(commands)) + "\n")
-    [body] = _runs.run_scripts(tree)
+    [body] = _run_scripts.run_scripts(tree)
     walked = 0
-    original = _runs.walk
+    original = _run_scripts.walk
 
     def counting(node):
         nonlocal walked
@@ -130,7 +128,7 @@ def test_finding_the_top_level_pipeline_of_every_command_walks_the_run_once(monk
             walked += 1
             yield each
 
-    monkeypatch.setattr(_runs, "walk", counting)
+    monkeypatch.setattr(_run_scripts, "walk", counting)
     pipelines = [body.top_level_of(call.command) for call in body.invocations()]
     assert [p.code.strip() for p in pipelines[:2]] == ["echo 0", "echo 1"] and len(pipelines) == commands
     assert walked < 10 * commands  # one walk of the script, not one per command (about 10,000,000)

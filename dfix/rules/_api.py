@@ -27,7 +27,7 @@ from dfix.newlines import newline_of
 
 if TYPE_CHECKING:
     from dfix.rules._facts import TreeFacts
-    from dfix.rules._runs import RunScript
+    from dfix.rules._run_scripts import RunScript
     from dfix.rules._stages import Stage
     from dfix.shell.nodes import SimpleCommand
     from dfix.suppressions import Suppressions

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._runs import RunScript, chosen, run_scripts
+from dfix.rules._run_scripts import RunScript, chosen, run_scripts
 from dfix.rules._stages import Stage, stages
 from dfix.shell.nodes import SimpleCommand
 from dfix.suppressions import Suppressions
@@ -48,7 +48,7 @@ class TreeFacts:
         return {id(instruction): stage for stage in self.stages for instruction in stage.instructions}
 
     def run_scripts(self, *, exec_form: bool = False, onbuild: bool = True) -> Iterator[RunScript]:
-        """The RUN scripts (see ``_runs.RunScript``): shell form and heredocs,
+        """The RUN scripts (see ``_run_scripts.RunScript``): shell form and heredocs,
         exec form too with ``exec_form``, ONBUILD's unless ``onbuild`` is false."""
         return chosen(self.all_run_scripts, exec_form=exec_form, onbuild=onbuild)
 

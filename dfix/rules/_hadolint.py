@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._runs import RunScript, run_scripts
+from dfix.rules._run_scripts import RunScript, run_scripts
 from dfix.shell.commands import Invocation, flags_of, invocation
 from dfix.shell.nodes import (
     CommandList, DoubleQuoted, Expansion, Operator, Pipeline, Script, SimpleCommand, SingleQuoted, Word, walk,

@@ -36,7 +36,7 @@ from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Rule
 from dfix.rules._merge import between, blocker, merge_fix
 from dfix.rules._packages import is_apt_install, is_apt_update
-from dfix.rules._runs import heredoc_script
+from dfix.rules._run_scripts import heredoc_script
 from dfix.shell.commands import invocations
 
 # The programs of each package manager, and what counts as installing with it.

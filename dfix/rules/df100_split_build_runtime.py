@@ -68,7 +68,7 @@ from dfix.rules._split import go, java, node, python, rust
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
-from dfix.rules._stages import Stage, stages
+from dfix.rules._stages import Stage
 from dfix.rules._workdir import after_workdir
 from dfix.shell.nodes import SimpleCommand
 
@@ -99,7 +99,7 @@ _PACKAGE_MANAGERS = {"apt-get", "apt", "apk"}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    built = [stage for stage in stages(ctx.tree) if stage.from_ is not None]
+    built = [stage for stage in ctx.stages if stage.from_ is not None]
     if len(built) != 1:
         return
     stage = built[0]

@@ -71,7 +71,7 @@ from dfix.images import ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, WIND
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import insertion_point, instructions_from_text, keyword_like, with_line_end
-from dfix.rules._stages import Stage, ancestry, shell_at, stages
+from dfix.rules._stages import Stage, ancestry, shell_at
 from dfix.rules._users import UID_GID, CreateUser
 from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout
@@ -113,7 +113,7 @@ _USERADD_VALUES = frozenset((
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    built = [stage for stage in stages(ctx.tree) if stage.from_ is not None]
+    built = [stage for stage in ctx.stages if stage.from_ is not None]
     if not built:
         return
     final = built[-1]

@@ -47,7 +47,8 @@ from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._hadolint import all_commands, command_name
 from dfix.rules._new_lines import comments_above
-from dfix.rules._runs import RunScript, mount_targets
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import mount_targets
 from dfix.rules._stages import Stage, ancestry
 from dfix.rules._workdir import built_from, join, why_unknown, workdir_at
 from dfix.shell import edit

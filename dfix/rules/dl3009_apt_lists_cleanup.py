@@ -28,7 +28,8 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._packages import is_apt_install, is_apt_update
-from dfix.rules._runs import RunScript, missing_cleanup, mount_targets
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import missing_cleanup, mount_targets
 from dfix.shell.commands import Invocation, has_argument, invocations
 
 MESSAGE = "The RUN that runs `apt-get update` does not remove /var/lib/apt/lists/*"

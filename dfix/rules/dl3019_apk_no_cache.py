@@ -28,7 +28,8 @@ from typing import Iterator
 
 from dfix.cst.visit import replace_nodes
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._runs import RunScript, mount_targets, opaque_mentions, report
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import mount_targets, opaque_mentions, report
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, hadolint_flags, invocation
 from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand

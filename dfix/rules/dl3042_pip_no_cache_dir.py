@@ -28,7 +28,8 @@ from typing import Iterator
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
 from dfix.rules._per_tree import last_tree, per_tree_table
-from dfix.rules._runs import RunScript, exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report
 from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word

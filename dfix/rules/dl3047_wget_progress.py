@@ -27,7 +27,8 @@ from dfix.cst import nodes as n
 from dfix.images import ALPINE, BUSYBOX, UNKNOWN
 from dfix.rules._api import Context, Diagnostic, Rule
 from dfix.rules._images import family
-from dfix.rules._runs import RunScript, insert_flag, opaque_mentions, report
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import insert_flag, opaque_mentions, report
 from dfix.shell.commands import Invocation, hadolint_flags, invocations
 
 MESSAGE = "`wget` without `--progress` fills the build log with its progress bar"

@@ -61,7 +61,7 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailabi
 from dfix.rules._hadolint import has_pipe
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import comments_above
-from dfix.rules._runs import RunScript
+from dfix.rules._run_scripts import RunScript
 from dfix.rules._stages import Stage, ancestry, explicit_shell
 from dfix.shell.commands import flags_of
 from dfix.shell.parse import parse_script
