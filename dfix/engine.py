@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from dfix import collector
 from dfix.cst.build import MAX_SIZE, parse
 from dfix.cst.nodes import Dockerfile, Node
-from dfix.cst.positions import Positions
+from dfix.cst.positions import positions_of
 from dfix.cst.visit import replace_nodes
 from dfix.errors import ParseError
 from dfix.rules import Applicability, Context, Diagnostic, Fix, Rule
@@ -56,7 +56,7 @@ def _check(
     tree: Dockerfile, rules: Sequence[Rule], options: Mapping[str, Mapping[str, Any]] | None,
     ignored: frozenset[str],
 ) -> list[Diagnostic]:
-    positions = Positions(tree)
+    positions = positions_of(tree)
     facts = TreeFacts.of(tree, ignored)
     suppressions = facts.suppressions
     found = []
@@ -135,7 +135,7 @@ def apply_one(tree: Dockerfile, diagnostic: Diagnostic) -> str | None:
 def _without_overlaps(tree: Dockerfile, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """The fixes to apply together: in source order, each one whose nodes do
     not overlap those of a fix taken before it."""
-    positions = Positions(tree)
+    positions = positions_of(tree)
     spans_of = {id(d): [positions.span(r.old) for r in d.fix.replacements] for d in diagnostics}
     # what the taken fixes replace: disjoint spans, sorted, so that looking one
     # up is a bisection (thousands of fixes in a large file)

@@ -11,6 +11,7 @@ import pytest
 import dfix
 from dfix import engine
 from dfix.cst import nodes as n
+from dfix.cst.positions import Positions
 from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, Rule
 from dfix.rules._facts import TreeFacts
 from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
@@ -168,7 +169,7 @@ def test_the_facts_a_rule_can_look_up() -> None:
     tree = dfix.parse(text)
     rule = make_rule("DF999", lambda ctx: iter(()))
     facts = TreeFacts.of(tree, frozenset({"DL3008"}))
-    ctx = Context(tree, rule, engine.Positions(tree), {}, facts)
+    ctx = Context(tree, rule, Positions(tree), {}, facts)
     assert [stage.name for stage in ctx.stages] == [None, "build", None]
     assert [ctx.stage_of(i).name for i in tree.instructions] == [None, "build", "build", "build", None, None, None]
     assert [s.form for s in ctx.run_scripts()] == ["shell", "heredoc", "shell"]

@@ -14,6 +14,17 @@ import re
 from dfix.cst.nodes import Dockerfile, Instruction, Node
 
 _NEWLINE = re.compile("\n")
+_last: tuple[Dockerfile, Positions] | None = None
+
+
+def positions_of(tree: Dockerfile) -> Positions:
+    """The positions of ``tree``, kept for the last tree asked about: the
+    engine asks twice per round of fixes (findings, then overlaps)."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is None or last[0] is not tree:
+        last = _last = (tree, Positions(tree))
+    return last[1]
 
 
 class Positions:

@@ -33,6 +33,7 @@ stay where they are.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
@@ -42,8 +43,15 @@ from dfix.rules._api import Context, Diagnostic, Fix, Rule
 MESSAGE = "Empty continuation line: a blank line inside an instruction that goes on after it"
 
 
+# a line of blanks after a line end: where an empty continuation line may be
+_BLANK_LINE = re.compile(r"(?:\r\n|\n|\r)[^\S\r\n]*(?:\r\n|\n|\r)")
+
+
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for instruction in ctx.tree.instructions:
+        start, end = ctx.positions.span(instruction)
+        if not _BLANK_LINE.search(ctx.text, start, end):
+            continue  # no blank line in its text: no need to walk it
         # by identity: a continuation is one node of the tree, wherever it is printed from
         continuations = list({
             id(node): node for node in walk(instruction)

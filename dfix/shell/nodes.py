@@ -102,12 +102,13 @@ class Word(Node):
     whitespace_before: Whitespace = field(default_factory=one_space)
     parts: tuple[WordPart, ...] = ()
 
-    @property
+    # words are immutable and rules ask for these again and again: kept on the word
+    @cached_property
     def text(self) -> str:
         """The word as the shell reads it, continuations removed, quotes kept."""
         return "".join(_text_of(part) for part in self.parts)
 
-    @property
+    @cached_property
     def value(self) -> str | None:
         """The word after quote removal, or None if it expands anything."""
         out = []
