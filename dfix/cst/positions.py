@@ -11,20 +11,16 @@ from __future__ import annotations
 import bisect
 import re
 
+from dfix.cst.memo import last_tree
 from dfix.cst.nodes import Dockerfile, Instruction, Node
 
 _NEWLINE = re.compile("\n")
-_last: tuple[Dockerfile, Positions] | None = None
 
 
 def positions_of(tree: Dockerfile) -> Positions:
     """The positions of ``tree``, kept for the last tree asked about: the
     engine asks twice per round of fixes (findings, then overlaps)."""
-    global _last
-    last = _last  # one read: another thread may replace it meanwhile
-    if last is None or last[0] is not tree:
-        last = _last = (tree, Positions(tree))
-    return last[1]
+    return _positions_of_last(tree)
 
 
 class Positions:
@@ -77,3 +73,6 @@ class Positions:
     def instruction_of(self, node: Node) -> Instruction | None:
         """The top-level instruction a node belongs to (None for comments and blank lines)."""
         return self.instructions.get(id(node))
+
+
+_positions_of_last = last_tree(Positions)

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._run_scripts import RunScript, chosen, run_scripts
-from dfix.rules._stages import Stage, stages
+from dfix.rules._stages import Stage, stage_of, stages
 from dfix.shell.nodes import SimpleCommand
 from dfix.suppressions import Suppressions
 
@@ -38,14 +38,7 @@ class TreeFacts:
 
     def stage_of(self, instruction: n.Instruction) -> Stage:
         """The stage a top-level instruction is in."""
-        stage = self._stage_by_instruction.get(id(instruction))
-        if stage is None:
-            raise ValueError("the instruction is not in this tree")
-        return stage
-
-    @cached_property
-    def _stage_by_instruction(self) -> dict[int, Stage]:
-        return {id(instruction): stage for stage in self.stages for instruction in stage.instructions}
+        return stage_of(self.tree, instruction)
 
     def run_scripts(self, *, exec_form: bool = False, onbuild: bool = True) -> Iterator[RunScript]:
         """The RUN scripts (see ``_run_scripts.RunScript``): shell form and heredocs,

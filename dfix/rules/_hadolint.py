@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
+from dfix.cst.memo import kept_on
 from dfix.rules._run_scripts import RunScript, run_scripts
 from dfix.shell.commands import Invocation, flags_of, invocation
 from dfix.shell.nodes import (
@@ -39,10 +40,7 @@ def nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Scrip
     """The scripts of the command substitutions in ``script`` (`$( )`,
     backticks, `<( )`), at any depth, each with the command of ``script`` it
     stands in (None outside any simple command, as in `for x in $(ls)`)."""
-    found = script.__dict__.get("_nested_scripts")
-    if found is None:  # kept on the script (immutable), as Script.nodes is
-        found = script.__dict__["_nested_scripts"] = tuple(_nested_scripts(script))
-    return iter(found)
+    return iter(kept_on(script, "_nested_scripts", lambda: tuple(_nested_scripts(script))))
 
 
 def _nested_scripts(script: Script) -> Iterator[tuple[SimpleCommand | None, Script]]:

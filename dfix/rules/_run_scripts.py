@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from dfix.cst import nodes as n
-from dfix.rules._per_tree import last_tree
+from dfix.cst.memo import kept_on, last_tree
 from dfix.rules._stages import Stage, stages
 from dfix.shell import edit
 from dfix.shell.commands import POSIX_SHELLS, Invocation, program_name
@@ -63,21 +63,12 @@ def _top_levels(script: Script) -> dict[int, Pipeline]:
     """The top-level pipeline of every simple command of ``script``, by the
     command's id: found in one walk, so that looking up every command of a
     RUN of thousands of ``&&`` stays linear."""
-    found = _top_level_cache.get(id(script))
-    if found is None or found[0] is not script:
-        table = {
-            id(node): pipeline
-            for pipeline in edit.top_level_pipelines(script)
-            for node in walk(pipeline)
-            if isinstance(node, SimpleCommand)
-        }
-        found = _top_level_cache[id(script)] = (script, table)
-        if len(_top_level_cache) > 64:  # per run of the rules; scripts do not outlive their tree
-            _top_level_cache.pop(next(iter(_top_level_cache)))
-    return found[1]
-
-
-_top_level_cache: dict[int, tuple[Script, dict[int, Pipeline]]] = {}
+    return kept_on(script, "_top_levels", lambda: {
+        id(node): pipeline
+        for pipeline in edit.top_level_pipelines(script)
+        for node in walk(pipeline)
+        if isinstance(node, SimpleCommand)
+    })
 
 
 def run_scripts(tree: n.Dockerfile, *, exec_form: bool = False, onbuild: bool = True) -> Iterator[RunScript]:

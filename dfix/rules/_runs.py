@@ -18,15 +18,6 @@ from dfix.shell.nodes import Node, Operator, Pipeline, SimpleCommand, Word
 
 
 
-def exec_form_runs(tree: n.Dockerfile) -> Iterator[tuple[n.Run, n.JsonArray, Stage]]:
-    """The exec-form RUNs (``RUN ["pip", "install", "x"]``), ONBUILD's too."""
-    for stage in stages(tree):
-        for instruction in stage.instructions:
-            run = n.unwrapped(instruction)
-            if isinstance(run, n.Run) and isinstance(run.body, n.JsonArray):
-                yield run, run.body, stage
-
-
 def insert_exec_argument(array: n.JsonArray, after: int, value: str) -> n.JsonArray:
     """``array`` with ``value`` as a new element after element ``after``
     (not the last), spaced like the element that follows it."""

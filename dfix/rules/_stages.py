@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from dfix.cst import nodes as n
-from dfix.rules._per_tree import last_tree
+from dfix.cst.memo import last_tree
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 from dfix.cst import nodes as n
 from dfix.images import SCRATCH, WINDOWS, family_of_image_name
 from dfix.rules._images import image_of
-from dfix.rules._per_tree import last_tree, per_tree_table
+from dfix.cst.memo import last_tree, per_tree_table
 from dfix.rules._stages import Stage, ancestry, stages
 
 # A path dfix can read as written: no quotes, escapes, blanks or Windows

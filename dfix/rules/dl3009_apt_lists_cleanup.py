@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
+from dfix.cst.memo import kept_on
 from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._packages import is_apt_install, is_apt_update
 from dfix.rules._run_scripts import RunScript
@@ -52,9 +53,8 @@ def _exempt(body: RunScript) -> bool:
 
 def _applicability(body: RunScript) -> Applicability:
     """Unsafe when a later RUN of the stage installs with apt without its own update."""
-    unsafe_after = body.stage.__dict__.get("_dl3009_unsafe_after")
-    if unsafe_after is None:  # one pass over the stage, kept on it (stages are immutable)
-        unsafe_after = body.stage.__dict__["_dl3009_unsafe_after"] = _unsafe_after(body.stage)
+    # one pass over the stage, kept on it
+    unsafe_after = kept_on(body.stage, "_dl3009_unsafe_after", lambda: _unsafe_after(body.stage))
     return Applicability.UNSAFE if unsafe_after.get(id(body.instruction), False) else Applicability.SAFE
 
 

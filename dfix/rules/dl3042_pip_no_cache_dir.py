@@ -27,9 +27,9 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
-from dfix.rules._per_tree import last_tree, per_tree_table
+from dfix.cst.memo import last_tree, per_tree_table
 from dfix.rules._run_scripts import RunScript
-from dfix.rules._runs import exec_form_runs, insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report
+from dfix.rules._runs import insert_exec_argument, insert_flag, mount_targets, opaque_mentions, report
 from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import Invocation
 from dfix.shell.nodes import Word
@@ -114,7 +114,10 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             yield report(ctx, body, call.command, MESSAGE, fix)
         if opaque_mentions(body, r"(?<![\w-])(pip[\w.]*|python[\w.]*\s+-m\s+pip)\b[^;&|]*\binstall\b"):
             yield ctx.decline(body.run, MESSAGE, "the shell text is opaque to dfix")
-    for run, array, stage in exec_form_runs(ctx.tree):
+    for body in ctx.run_scripts(exec_form=True):
+        if body.form != "exec":
+            continue
+        run, array, stage = body.run, body.run.body, body.stage
         argv = array.values
         install = _exec_install_index(argv)
         if install is None or "--no-cache-dir" in argv or install == len(argv) - 1:

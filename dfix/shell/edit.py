@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 
 from dfix.cst import nodes as n
 from dfix.cst.base import Continuation, Node, Whitespace
+from dfix.cst.memo import kept_on
 from dfix.shell.nodes import (
     CommandList, Comment, Compound, Opaque, Operator, Pipeline, Redirect, Script, SimpleCommand, Word, walk,
 )
@@ -87,12 +88,13 @@ def file_layout(tree: n.Dockerfile, newline: str, prefer: Script | None = None) 
     own = layout_of([prefer], tree.escape, newline) if prefer is not None else None
     if own is not None:
         return own
-    key = ("_file_layout", newline)
-    found = tree.__dict__.get(key)
-    if found is None:  # the same for every RUN of the tree: found once, kept on it (trees are immutable)
+
+    def layout_of_the_file() -> Layout:
         scripts = [i.body.script for i in tree.instructions if isinstance(i, n.Run) and isinstance(i.body, n.ShellForm)]
-        found = layout_of(scripts, tree.escape, newline) or Layout(True, "    ", tree.escape, newline)
-        tree.__dict__[key] = found
+        return layout_of(scripts, tree.escape, newline) or Layout(True, "    ", tree.escape, newline)
+
+    # the same for every RUN of the tree: found once
+    found = kept_on(tree, ("_file_layout", newline), layout_of_the_file)
     indent = continuation_indent(prefer) if prefer is not None else None
     return found if indent is None else Layout(found.leading, indent, found.escape, found.newline)
 
