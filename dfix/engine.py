@@ -37,7 +37,8 @@ class Result:
     applied: list[str] = field(default_factory=list)
     #: the ids among ``applied`` whose fix was an unsafe one
     unsafe_applied: list[str] = field(default_factory=list)
-    #: the findings in ``code``
+    #: the findings in ``code`` (only those of the rules that fix, when
+    #: the findings were not asked for)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: dfix's own failures (a fix that broke the file, a loop that did not settle)
     bugs: list[str] = field(default_factory=list)
@@ -65,7 +66,7 @@ def _check(
         for diagnostic in rule.check(context):
             if not suppressions.silences(rule.id, rule.name, diagnostic.instruction_line):
                 found.append(diagnostic)
-    found.sort(key=lambda d: (d.line, d.column, d.rule.id))
+    found.sort(key=_in_order)
     return found
 
 
@@ -78,29 +79,45 @@ def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
 def fix(
     text: str, rules: Sequence[Rule], *, unsafe: bool = False,
     options: Mapping[str, Mapping[str, Any]] | None = None, ignored: frozenset[str] = frozenset(),
-    tree: Dockerfile | None = None,
+    tree: Dockerfile | None = None, findings: bool = True,
 ) -> Result:
     """Apply the fixes of ``rules`` to ``text`` until none applies.
+
+    The rounds of fixes run only the rules whose declared fixes apply; the
+    others run once, on the fixed text, for its findings, unless
+    ``findings`` is false (``--check`` and ``--diff`` show none).
 
     Raises ParseError if ``text`` itself does not parse.
     """
     with collector.paused():
-        return _fix(text, rules, unsafe, options, ignored, tree)
+        fixing = [rule for rule in rules if rule.fix.applies(unsafe)]
+        others = [rule for rule in rules if not rule.fix.applies(unsafe)] if findings else []
+        result, fixed_tree = _fix(text, fixing, unsafe, options, ignored, tree)
+        if others:
+            found = check(fixed_tree, others, options=options, ignored=ignored)
+            result.diagnostics = sorted(result.diagnostics + found, key=_in_order)
+        return result
+
+
+def _in_order(diagnostic: Diagnostic) -> tuple[int, int, str]:
+    return diagnostic.line, diagnostic.column, diagnostic.rule.id
 
 
 def _fix(
     text: str, rules: Sequence[Rule], unsafe: bool, options: Mapping[str, Mapping[str, Any]] | None,
     ignored: frozenset[str], tree: Dockerfile | None,
-) -> Result:
+) -> tuple[Result, Dockerfile]:
+    """The result, and the tree of its text."""
     original = text
     tree = tree if tree is not None else parse(text)
     result = Result(text)
     for _ in range(MAX_ROUNDS):
         diagnostics = check(tree, rules, options=options, ignored=ignored)
         fixes = [d for d in diagnostics if is_applicable(d.fix, unsafe)]
+        fixes = _as_declared(fixes, result.bugs)
         if not fixes:
             result.code, result.diagnostics = text, diagnostics
-            return result
+            return result, tree
         chosen = _without_overlaps(tree, fixes)
         new_tree, new_text, broken = _apply(tree, chosen)
         for diagnostic, error in broken:
@@ -110,17 +127,33 @@ def _fix(
             )
         kept = [d for d in chosen if all(d is not b for b, _ in broken)]
         if not kept or new_text == text:
-            result.code, result.diagnostics = text, check(tree, rules, options=options, ignored=ignored)
+            result.code, result.diagnostics = text, diagnostics
             if kept:
                 result.bugs.append(f"dfix bug: the {kept[0].id} fix changes nothing; it was not applied")
-            return result
+            return result, tree
         result.applied.extend(d.id for d in kept)
         result.unsafe_applied.extend(d.id for d in kept if d.fix.applicability is Applicability.UNSAFE)
         tree, text = new_tree, new_text
     result.bugs.append(f"dfix bug: the fixes did not settle after {MAX_ROUNDS} rounds; the file was left as it was")
     result.code, result.applied, result.unsafe_applied = original, [], []
-    result.diagnostics = check(parse(original), rules, options=options, ignored=ignored)
-    return result
+    tree = parse(original)
+    result.diagnostics = check(tree, rules, options=options, ignored=ignored)
+    return result, tree
+
+
+def _as_declared(fixes: list[Diagnostic], bugs: list[str]) -> list[Diagnostic]:
+    """The fixes their rules declare: a run that only fixes skips the rules
+    declared to make no fix that applies, so such a fix is never applied."""
+    declared = []
+    for diagnostic in fixes:
+        if diagnostic.rule.fix.allows(diagnostic.fix.applicability):
+            declared.append(diagnostic)
+            continue
+        bug = (f"dfix bug: the {diagnostic.id} fix is {diagnostic.fix.applicability.value}, but the rule declares "
+               f"{diagnostic.rule.fix.value} fixes; it was not applied")
+        if bug not in bugs:
+            bugs.append(bug)
+    return declared
 
 
 def apply_one(tree: Dockerfile, diagnostic: Diagnostic) -> str | None:

@@ -138,6 +138,11 @@ def _as_not_written(path: str, report: FileReport, settings: Settings) -> None:
         pass
 
 
+#: the modes that show what would change, not the findings: the rules that
+#: fix nothing are not run
+SHOWS_NO_FINDINGS = ("check", "diff")
+
+
 def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nodes.Dockerfile | None = None) -> None:
     """Fill ``report`` (named for the text) with the findings in ``text`` and,
     unless ``mode`` is "lint", its fixed text. Raises FileError."""
@@ -150,7 +155,7 @@ def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nod
     else:
         result = engine.fix(
             text, plan.rules, unsafe=plan.unsafe, options=config.rule_options, ignored=config.hadolint_ignored,
-            tree=tree,
+            tree=tree, findings=mode not in SHOWS_NO_FINDINGS,
         )
         report.old, report.new, report.applied = text, result.code, result.applied
         report.unsafe_applied = result.unsafe_applied

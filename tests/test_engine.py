@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import random
 from typing import Iterator
 
@@ -12,7 +13,7 @@ import dfix
 from dfix import engine
 from dfix.cst import nodes as n
 from dfix.cst.positions import Positions
-from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, Rule
+from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._facts import TreeFacts
 from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
 from tests.rule_cases import touched_lines, untouched_instructions_changed
@@ -178,3 +179,42 @@ def test_the_facts_a_rule_can_look_up() -> None:
     assert ctx.suppressions.silences("DL3008", "pin-apt-versions", 3)  # the configured per-file ignore
     with pytest.raises(ValueError):
         ctx.stage_of(dfix.parse("FROM a:1\n").instructions[0])
+
+
+def _counting(calls: list[str], rule_id: str, fix: FixAvailability) -> Rule:
+    def check(ctx: Context) -> Iterator[Diagnostic]:
+        calls.append(rule_id)
+        for instruction in ctx.tree.instructions:
+            if isinstance(instruction, n.From) and fix is FixAvailability.NONE:
+                yield ctx.report(instruction, "seen")
+    return dataclasses.replace(make_rule(rule_id, check), fix=fix)
+
+
+def test_rules_that_fix_nothing_run_once_on_the_fixed_text() -> None:
+    calls: list[str] = []
+    renaming = make_rule("DF905", _rename_from("b"))
+    finding, unsafe_only = (_counting(calls, "DF906", FixAvailability.NONE),
+                            _counting(calls, "DF907", FixAvailability.UNSAFE))
+    result = engine.fix("FROM a\n", [renaming, finding, unsafe_only])
+    assert result.code == "FROM b\n"
+    assert calls == ["DF906", "DF907"]  # two rounds of DF905, then the others once
+    assert [d.id for d in result.diagnostics] == ["DF906"]
+    assert result.diagnostics[0].line == 1
+
+    calls.clear()
+    assert engine.fix("FROM a\n", [renaming, finding, unsafe_only], unsafe=True).code == "FROM b\n"
+    assert calls == ["DF907", "DF907", "DF906"]  # unsafe fixes apply: DF907 joins the rounds
+
+
+def test_without_findings_the_rules_that_fix_nothing_do_not_run() -> None:
+    calls: list[str] = []
+    result = engine.fix("FROM a\n", [make_rule("DF905", _rename_from("b")), _counting(calls, "DF906", FixAvailability.NONE)],
+                        findings=False)
+    assert result.code == "FROM b\n" and calls == [] and result.diagnostics == []
+
+
+def test_a_fix_its_rule_does_not_declare_is_not_applied() -> None:
+    undeclared = dataclasses.replace(make_rule("DF908", _rename_from("b")), fix=FixAvailability.UNSAFE)
+    result = engine.fix("FROM a\n", [undeclared], unsafe=True)
+    assert result.code == "FROM a\n" and result.applied == []
+    assert result.bugs == ["dfix bug: the DF908 fix is safe, but the rule declares unsafe fixes; it was not applied"]

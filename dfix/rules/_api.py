@@ -68,6 +68,12 @@ class FixAvailability(enum.Enum):
             "none": "none (findings only)",
         }[self.value]
 
+    def applies(self, unsafe: bool) -> bool:
+        """Whether some fix this declaration allows is applied (with
+        ``--unsafe-fixes`` when ``unsafe``): a rule for which it is not can
+        change nothing, and a run that only fixes skips it."""
+        return self in (FixAvailability.SAFE, FixAvailability.SOMETIMES) or (unsafe and self is FixAvailability.UNSAFE)
+
     def allows(self, applicability: Applicability) -> bool:
         """Whether a fix of ``applicability`` is one this declaration allows
         (a suggestion that is never applied always is)."""
