@@ -10,17 +10,26 @@ file's size. So it waits until the work is done, then runs as usual.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
-from typing import Iterator
 
 
-@contextmanager
-def paused() -> Iterator[None]:
-    """No automatic collection inside the block (nesting is fine)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
+class paused:  # noqa: N801 - used as a function: ``with collector.paused():``
+    """No automatic collection inside the block (nesting is fine).
+
+    A class, not a ``@contextmanager`` generator: that one sets the
+    ``__traceback__`` of an exception passing through it, which fails for a
+    frozen dataclass exception (``FileError``)."""
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *_: object) -> None:
+        if self.collecting:
             gc.enable()
+
+
+def settle() -> None:
+    """Keep what exists now (modules, the grammar) out of every later
+    collection: none of it is ever garbage, and forked workers then share it
+    untouched instead of copying the pages the collector writes to."""
+    gc.freeze()

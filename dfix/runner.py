@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import dfix
-from dfix import engine, selection
+from dfix import collector, engine, selection
 from dfix.config import Config, ConfigError, config_for
 from dfix.cst import nodes
 from dfix.cst.build import grammar
@@ -96,7 +96,10 @@ def compute(path: str, settings: Settings, stdin: str | None = None) -> FileRepo
     try:
         plan = plan_for(path, settings)
         text = stdin if path == STDIN else read_text(path)
-        process_text(report, text, plan, settings.mode)
+        # one pause for the whole file: the collector then runs once the
+        # file's trees are freed, not while each is alive
+        with collector.paused():
+            process_text(report, text, plan, settings.mode)
     except (FileError, ConfigError, selection.SelectorError) as error:
         report.errors.append(str(error))
     except RecursionError:
@@ -186,6 +189,7 @@ def run(
     Worker processes only compute; this process writes, as the reports come
     in. The workers die with it (see ``_worker_start``)."""
     grammar("\\")  # compiled (or loaded from the cache) once, before any fork
+    collector.settle()
     cleaned: set[str] = set()  # directories rid of stale temporary files in this run
     workers = os.cpu_count() or 1
     if len(paths) < PARALLEL_THRESHOLD or workers < 2 or STDIN in paths:

@@ -218,3 +218,19 @@ def test_a_fix_its_rule_does_not_declare_is_not_applied() -> None:
     result = engine.fix("FROM a\n", [undeclared], unsafe=True)
     assert result.code == "FROM a\n" and result.applied == []
     assert result.bugs == ["dfix bug: the DF908 fix is safe, but the rule declares unsafe fixes; it was not applied"]
+
+
+@pytest.mark.parametrize("name", corpus_names()[::40])
+def test_positions_give_each_node_its_own_text(name: str) -> None:
+    from dfix.cst.visit import walk
+
+    tree = corpus_tree(name)
+    if isinstance(tree, dfix.ParseError):
+        pytest.skip("refused")
+    positions = Positions(tree)
+    assert positions.text == tree.code
+    for node in walk(tree):
+        start, end = positions.span(node)
+        assert positions.text[start:end] == node.code
+        if isinstance(node, n.Instruction) and node in tree.body:
+            assert positions.instruction_of(node) is node

@@ -29,37 +29,10 @@ class Positions:
     def __init__(self, tree: Dockerfile) -> None:
         self.spans: dict[int, tuple[int, int]] = {}
         self.instructions: dict[int, Instruction] = {}
-        self._offset = 0
-        self._instruction: Instruction | None = None
-        self._parts: list[str] = []  # the text, as the index goes: no second walk to print it
-        self._index(tree)
-        self.text = "".join(self._parts)
-        del self._parts
+        parts: list[str] = []  # the text, as the index goes: no second walk to print it
+        _Index(self.spans, self.instructions, parts).node(tree, 0, None)
+        self.text = "".join(parts)
         self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
-
-    def _index(self, node: Node) -> None:
-        start = self._offset
-        outer = self._instruction
-        if isinstance(node, Instruction) and outer is None:
-            self._instruction = node
-        for name in node.printed_fields():
-            self._index_value(getattr(node, name))
-        self.spans[id(node)] = (start, self._offset)
-        if self._instruction is not None:
-            self.instructions[id(node)] = self._instruction
-        self._instruction = outer
-
-    def _index_value(self, value: object) -> None:
-        if value is None:
-            return
-        if isinstance(value, str):
-            self._offset += len(value)
-            self._parts.append(value)
-        elif isinstance(value, Node):
-            self._index(value)
-        else:
-            for item in value:  # type: ignore[attr-defined]
-                self._index_value(item)
 
     def span(self, node: Node) -> tuple[int, int]:
         """The offsets [start, end) of a node of this tree."""
@@ -73,6 +46,59 @@ class Positions:
     def instruction_of(self, node: Node) -> Instruction | None:
         """The top-level instruction a node belongs to (None for comments and blank lines)."""
         return self.instructions.get(id(node))
+
+
+class _Index:
+    """One walk over a tree, noting each node's span and instruction.
+
+    It runs once per round of fixes over every node, so it is written for
+    speed: one call per node (its fields are read in the loop), the field
+    names looked up once per node type."""
+
+    def __init__(self, spans: dict[int, tuple[int, int]], instructions: dict[int, Instruction],
+                 parts: list[str]) -> None:
+        self.spans, self.instructions, self.parts = spans, instructions, parts
+        self.fields: dict[type, tuple[str, ...]] = {}
+
+    def node(self, node: Node, offset: int, instruction: Instruction | None) -> int:
+        """Index ``node``, which starts at ``offset``; return where it ends."""
+        kind = type(node)
+        names = self.fields.get(kind)
+        if names is None:
+            names = self.fields[kind] = kind.printed_fields()
+        if instruction is None and isinstance(node, Instruction):
+            instruction = node
+        start = offset
+        append = self.parts.append
+        for name in names:
+            value = getattr(node, name)
+            if value is None:
+                continue
+            if type(value) is str:
+                offset += len(value)
+                append(value)
+            elif type(value) is tuple:
+                offset = self.items(value, offset, instruction)
+            else:
+                offset = self.node(value, offset, instruction)
+        self.spans[id(node)] = (start, offset)
+        if instruction is not None:
+            self.instructions[id(node)] = instruction
+        return offset
+
+    def items(self, values: tuple, offset: int, instruction: Instruction | None) -> int:
+        append = self.parts.append
+        for value in values:
+            if value is None:
+                continue
+            if type(value) is str:
+                offset += len(value)
+                append(value)
+            elif type(value) is tuple:
+                offset = self.items(value, offset, instruction)
+            else:
+                offset = self.node(value, offset, instruction)
+        return offset
 
 
 _positions_of_last = last_tree(Positions)

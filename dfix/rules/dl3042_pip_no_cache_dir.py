@@ -104,15 +104,15 @@ def _exempt(ctx: Context, body: RunScript) -> bool:
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for body in ctx.run_scripts():
-        if _exempt(ctx, body):
+        installs = [(call, anchor) for call in body.invocations() if (anchor := install_word(call)) is not None
+                    and all(w.value != "--no-cache-dir" for w in call.arguments)]
+        opaque = opaque_mentions(body, r"(?<![\w-])(pip[\w.]*|python[\w.]*\s+-m\s+pip)\b[^;&|]*\binstall\b")
+        if not (installs or opaque) or _exempt(ctx, body):  # the exemptions read the whole stage: last
             continue
-        for call in body.invocations():
-            anchor = install_word(call)
-            if anchor is None or any(w.value == "--no-cache-dir" for w in call.arguments):
-                continue
+        for call, anchor in installs:
             fix = insert_flag(call.command, anchor, "--no-cache-dir", "Add `--no-cache-dir`")
             yield report(ctx, body, call.command, MESSAGE, fix)
-        if opaque_mentions(body, r"(?<![\w-])(pip[\w.]*|python[\w.]*\s+-m\s+pip)\b[^;&|]*\binstall\b"):
+        if opaque:
             yield ctx.decline(body.run, MESSAGE, "the shell text is opaque to dfix")
     for body in ctx.run_scripts(exec_form=True):
         if body.form != "exec":

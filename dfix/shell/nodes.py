@@ -288,14 +288,14 @@ class Script(Node):
     #: then the body is one Opaque node
     posix: bool = field(default=True, metadata={"printed": False})
 
-    @property
+    # Scripts are immutable, so what is found in them is kept on them.
+    @cached_property
     def value(self) -> str:
         """The text the shell runs, continuations removed."""
         out: list[str] = []
         _collect_value(self, out)
         return "".join(out)
 
-    # Scripts are immutable, so what is found in them is kept on them.
     @cached_property
     def nodes(self) -> tuple[Node, ...]:
         """Every node of the script, in source order."""
