@@ -154,3 +154,24 @@ def test_no_instructions_is_an_error() -> None:
 def test_too_large_is_an_error_not_a_hang() -> None:
     with pytest.raises(dfix.ParseError, match="too large"):
         dfix.parse("FROM a\n" + "#" * (5 * 1024 * 1024))
+
+
+def test_a_script_parsed_before_is_reused_once_per_tree() -> None:
+    # the RUNs a round of fixes did not change keep their script (and what
+    # rules kept on it); a tree never holds one script object twice
+    from dfix.cst.build import _ScriptCache
+
+    text = "FROM a:1\nRUN apt-get update && \\\n    apt-get install -y x\nRUN apt-get update && \\\n    apt-get install -y x\n"
+    first, second = dfix.parse(text), dfix.parse(text)
+    scripts = [[i.body.script for i in tree.instructions[1:]] for tree in (first, second)]
+    assert scripts[0][0] is not scripts[0][1] and scripts[1][0] is not scripts[1][1]
+    assert {id(s) for s in scripts[0]} & {id(s) for s in scripts[1]}
+    assert first == second and first.code == second.code == text
+    windows = dfix.parse("# escape=`\nFROM a:1\nRUN apt-get update && `\n    apt-get install -y x\n")
+    assert windows.instructions[1].body.script.code == "apt-get update && `\n    apt-get install -y x"
+
+    cache = _ScriptCache(budget=100)
+    for index in range(10):
+        cache.put(("\\\\", True, f"{index:020d}"), dfix.parse("FROM a\nRUN x\n").instructions[1].body.script)
+    assert cache.size <= 100 and len(cache.found) == 5
+    assert cache.get(("\\\\", True, f"{9:020d}")) is not None and cache.get(("\\\\", True, f"{0:020d}")) is None

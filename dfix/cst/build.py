@@ -15,6 +15,7 @@ import functools
 import json
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -27,6 +28,7 @@ from dfix.cst.buildkit import HeredocOpener, heredoc_end_matches, heredoc_opener
 from dfix.errors import ParseError
 from dfix.images import UNKNOWN, WINDOWS, family_of_image_name
 from dfix.shell.commands import POSIX_SHELLS
+from dfix.shell.nodes import Script
 from dfix.shell.parse import parse_script
 
 # Real Dockerfiles are a few kilobytes (the largest of the 3,000 corpus files:
@@ -380,6 +382,43 @@ class _Elements:
         return n.Whitespace()
 
 
+class _ScriptCache:
+    """The shell scripts parsed last, by their text.
+
+    A round of fixes changes a few instructions, then the whole file is
+    parsed again: the RUNs it did not change get the same script objects
+    back, and with them what the rules learned about them (kept on the
+    script: its nodes, its commands). Scripts are immutable, so sharing them
+    between trees is safe. The newest are kept, up to ``budget`` characters
+    of text in all (a script's nodes take some 50 times its text)."""
+
+    def __init__(self, budget: int = 256 * 1024) -> None:
+        self.budget = budget
+        self.size = 0
+        self.found: dict[tuple[str, bool, str], Script] = {}
+        self.lock = threading.Lock()  # the language server parses on several threads
+
+    def get(self, key: tuple[str, bool, str]) -> Script | None:
+        return self.found.get(key)
+
+    def put(self, key: tuple[str, bool, str], script: Script) -> None:
+        if len(key[2]) > self.budget // 4:
+            return
+        with self.lock:
+            if key in self.found:
+                self.size -= len(key[2])
+                del self.found[key]
+            self.found[key] = script
+            self.size += len(key[2])
+            while self.size > self.budget:
+                oldest = next(iter(self.found))
+                self.size -= len(oldest[2])
+                del self.found[oldest]
+
+
+_scripts = _ScriptCache()
+
+
 class _Builder:
     def __init__(self, rules: Grammar, text: str) -> None:
         self.rules = rules
@@ -389,6 +428,7 @@ class _Builder:
         self.windows = False
         self.global_args: dict[str, str] = {}  # ARG defaults before the first FROM
         self.stage_started = False
+        self.scripts: set[int] = set()  # the ids of the scripts in this tree
 
     def parts(self, token: Token) -> tuple[n.Part, ...]:
         start = self.offset + token.start_pos
@@ -515,7 +555,21 @@ class _Builder:
         if isinstance(item, Tree):
             return self.json_array(item, space)
         _check_json(self.rules.logical(str(item)), item.line)
-        return n.ShellForm(space, script=parse_script(self.parts(item), posix=self.posix()))
+        return n.ShellForm(space, script=self.script(item))
+
+    def script(self, token: Token) -> Script:
+        """The shell script of a shell-form body: one parsed before from the
+        same text (and escape and shell) when there is one, and this tree
+        does not hold it yet (a node stands once in a tree)."""
+        start = self.offset + token.start_pos
+        posix = self.posix()
+        key = (self.rules.escape, posix, self.text[start:start + len(token.value)])
+        script = _scripts.get(key)
+        if script is None or id(script) in self.scripts:
+            script = parse_script(self.parts(token), posix=posix)
+            _scripts.put(key, script)
+        self.scripts.add(id(script))
+        return script
 
     def _run(self, elements: _Elements) -> dict:
         return {"body": self._command(elements)}
