@@ -215,8 +215,7 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
     broken: list[tuple[Diagnostic, ParseError]] = []
     while True:
         kept = [d for d in chosen if all(d is not b for b, _ in broken)]
-        new_tree = replace_nodes(tree, _replacements(kept))
-        text = new_tree.code
+        text = fixed_text(tree, kept)
         try:
             return parse(text, max_size=FIXED_MAX_SIZE), text, broken
         except ParseError as error:
@@ -233,10 +232,40 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
 def _first_broken(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Diagnostic, ParseError] | None:
     for diagnostic in chosen:
         try:
-            parse(replace_nodes(tree, _replacements([diagnostic])).code, max_size=FIXED_MAX_SIZE)
+            parse(fixed_text(tree, [diagnostic]), max_size=FIXED_MAX_SIZE)
         except ParseError as error:
             return diagnostic, error
     return None
+
+
+def fixed_text(tree: Dockerfile, chosen: list[Diagnostic]) -> str:
+    """The text of ``tree`` with the chosen fixes (which do not overlap).
+
+    Each replaced node's text is cut out of the file's text and the new
+    nodes' text put in, as ruff applies its edits: the tree is not rebuilt
+    and printed again. Where the tree alone says what the result is (an
+    insertion at an offset where other nodes start or end, a replacement
+    inside another one of the same fix: the outer one wins), the tree is
+    rebuilt (``replace_nodes``); both give the same text."""
+    positions = positions_of(tree)
+    edits = []
+    for diagnostic in chosen:
+        for replacement in diagnostic.fix.replacements:
+            start, end = positions.span(replacement.old)
+            edits.append((start, end, replacement.new))
+    edits.sort(key=lambda edit: edit[:2])
+    if positions.shared or any(start == end for start, end, _ in edits) or any(
+        before[1] > after[0] for before, after in zip(edits, edits[1:])
+    ):
+        return replace_nodes(tree, _replacements(chosen)).code
+    text = positions.text
+    pieces, last = [], 0
+    for start, end, new in edits:
+        pieces.append(text[last:start])
+        pieces.extend(node.code for node in new)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _replacements(chosen: list[Diagnostic]) -> dict[int, tuple[Node, ...]]:

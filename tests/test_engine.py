@@ -234,3 +234,44 @@ def test_positions_give_each_node_its_own_text(name: str) -> None:
         assert positions.text[start:end] == node.code
         if isinstance(node, n.Instruction) and node in tree.body:
             assert positions.instruction_of(node) is node
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", corpus_names()[::3])
+def test_fixes_cut_into_the_text_give_the_rebuilt_tree_s_text(name: str) -> None:
+    # the engine splices each fix's new text into the file's text; rebuilding
+    # the tree and printing it is the reference
+    from dfix.cst.visit import replace_nodes
+
+    tree = corpus_tree(name)
+    if isinstance(tree, dfix.ParseError):
+        pytest.skip("refused")
+    fixes = [d for d in engine.check(tree, ALL_RULES) if d.fix is not None]
+    for diagnostic in fixes:
+        reference = replace_nodes(tree, {id(r.old): r.new for r in diagnostic.fix.replacements}).code
+        assert engine.fixed_text(tree, [diagnostic]) == reference, diagnostic.id
+    chosen = engine._without_overlaps(tree, fixes)
+    reference = replace_nodes(tree, {id(r.old): r.new for d in chosen for r in d.fix.replacements}).code
+    assert engine.fixed_text(tree, chosen) == reference
+
+
+def test_insertions_and_nested_replacements_are_applied_as_the_tree_says() -> None:
+    from dfix.rules._api import Replacement
+
+    tree = dfix.parse("FROM a:1\nRUN x\n")
+    from_, run = tree.instructions
+    rule = make_rule("DF909", lambda ctx: iter(()))
+
+    def fix_of(*replacements: Replacement) -> Diagnostic:
+        return Diagnostic(rule, "m", 1, 1, 1, 1, Fix("t", replacements))
+
+    # an empty node where another one starts: the tree says which comes first
+    padded = fix_of(Replacement(from_.trailing, (n.Whitespace((" ",)),)))
+    assert engine.fixed_text(tree, [padded]) == "FROM a:1 \nRUN x\n"
+    # the outer replacement wins over one inside it
+    nested = fix_of(Replacement(from_, (n.Comment("", "# gone", "\n"),)),
+                    Replacement(from_.args[0], (n.Word.of("b:2"),)))
+    assert engine.fixed_text(tree, [nested]) == "# gone\nRUN x\n"
+    renamed = fix_of(Replacement(run.keyword_text, (n.Fragment.of("run"),)))
+    assert engine.fixed_text(tree, [padded, renamed]) == "FROM a:1 \nrun x\n"  # with an insertion: rebuilt
+    assert engine.fixed_text(tree, [renamed]) == "FROM a:1\nrun x\n"

@@ -30,8 +30,12 @@ class Positions:
         self.spans: dict[int, tuple[int, int]] = {}
         self.instructions: dict[int, Instruction] = {}
         parts: list[str] = []  # the text, as the index goes: no second walk to print it
-        _Index(self.spans, self.instructions, parts).node(tree, 0, None)
+        index = _Index(self.spans, self.instructions, parts)
+        index.node(tree, 0, None)
         self.text = "".join(parts)
+        #: whether a node object stands twice in the tree (then ``span`` gives
+        #: one of its places; a parsed tree never has one)
+        self.shared = index.shared
         self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
 
     def span(self, node: Node) -> tuple[int, int]:
@@ -59,6 +63,7 @@ class _Index:
                  parts: list[str]) -> None:
         self.spans, self.instructions, self.parts = spans, instructions, parts
         self.fields: dict[type, tuple[str, ...]] = {}
+        self.shared = False
 
     def node(self, node: Node, offset: int, instruction: Instruction | None) -> int:
         """Index ``node``, which starts at ``offset``; return where it ends."""
@@ -81,6 +86,8 @@ class _Index:
                 offset = self.items(value, offset, instruction)
             else:
                 offset = self.node(value, offset, instruction)
+        if id(node) in self.spans:
+            self.shared = True
         self.spans[id(node)] = (start, offset)
         if instruction is not None:
             self.instructions[id(node)] = instruction
