@@ -57,12 +57,11 @@ def _check(
     tree: Dockerfile, rules: Sequence[Rule], options: Mapping[str, Mapping[str, Any]] | None,
     ignored: frozenset[str],
 ) -> list[Diagnostic]:
-    positions = positions_of(tree)
     facts = TreeFacts.of(tree, ignored)
     suppressions = facts.suppressions
     found = []
     for rule in rules:
-        context = Context(tree, rule, positions, {**rule.options, **(options or {}).get(rule.id, {})}, facts)
+        context = Context(tree, rule, None, {**rule.options, **(options or {}).get(rule.id, {})}, facts)
         for diagnostic in rule.check(context):
             if not suppressions.silences(rule.id, rule.name, diagnostic.instruction_line):
                 found.append(diagnostic)

@@ -208,7 +208,7 @@ def run(
     )
     done = 0
     try:
-        chunk = max(1, min(32, len(paths) // (workers * 4)))
+        chunk = max(1, min(8, len(paths) // (workers * 4)))  # small: no worker idles long at the end
         for report in pool.map(_compute_one, [(path, settings) for path in paths], chunksize=chunk):
             write(paths[done], report, settings, cleaned)
             done += 1

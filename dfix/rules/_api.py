@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from dfix.cst.nodes import Dockerfile, Instruction, Node
-from dfix.cst.positions import Positions
+from dfix.cst.positions import Positions, positions_of
 from dfix.newlines import newline_of
 
 if TYPE_CHECKING:
@@ -180,9 +180,18 @@ class Context:
 
     tree: Dockerfile
     rule: Rule
-    positions: Positions
+    #: the tree's positions, when they are already known (see ``positions``)
+    known_positions: Positions | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     facts: TreeFacts | None = None
+
+    @property
+    def positions(self) -> Positions:
+        """Where the tree's nodes stand: indexed on first use, once per tree
+        (most checks of a fixed file report nothing and need none)."""
+        if self.known_positions is None:
+            self.known_positions = positions_of(self.tree)
+        return self.known_positions
 
     def _facts(self) -> TreeFacts:
         if self.facts is None:

@@ -49,9 +49,8 @@ _BLANK_LINE = re.compile(r"(?:\r\n|\n|\r)[^\S\r\n]*(?:\r\n|\n|\r)")
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for instruction in ctx.tree.instructions:
-        start, end = ctx.positions.span(instruction)
-        if not _BLANK_LINE.search(ctx.text, start, end):
-            continue  # no blank line in its text: no need to walk it
+        if instruction.end_line == instruction.start_line or not _BLANK_LINE.search(instruction.code):
+            continue  # one line, or no blank line in its text: no need to walk it
         # by identity: a continuation is one node of the tree, wherever it is printed from
         continuations = list({
             id(node): node for node in walk(instruction)
