@@ -188,8 +188,9 @@ def parse(text: str, *, max_size: int = MAX_SIZE) -> n.Dockerfile:
     escape = _escape_of(text)
     rules = grammar(escape)
     with collector.paused():
-        tree = _parse_tree(rules, text)
-        return _Builder(rules, text).file(tree)
+        tree = _Builder(rules, text).file(_parse_tree(rules, text))
+        tree.__dict__["code"] = text  # what printing it gives: dfix's round trip, checked on every corpus file
+        return tree
 
 
 def _escape_of(text: str) -> str:

@@ -466,6 +466,12 @@ class Dockerfile(Node):
     directives: tuple[Directive, ...] = ()
     body: tuple[Line, ...] = ()
 
+    @cached_property
+    def code(self) -> str:  # type: ignore[override]
+        """The exact text of the file: printed once (the tree never changes),
+        or the text the parser read, which is the same (the round trip)."""
+        return Node.code.fget(self)  # type: ignore[attr-defined]
+
     @cached_property  # the tree never changes, and nearly every rule asks
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(line for line in self.body if isinstance(line, Instruction))

@@ -220,7 +220,7 @@ class Context:
 
     @property
     def text(self) -> str:
-        return self.positions.text
+        return self.tree.code
 
     @property
     def newline(self) -> str:

@@ -45,12 +45,19 @@ MESSAGE = "Empty continuation line: a blank line inside an instruction that goes
 
 # a line of blanks after a line end: where an empty continuation line may be
 _BLANK_LINE = re.compile(r"(?:\r\n|\n|\r)[^\S\r\n]*(?:\r\n|\n|\r)")
+# an escape at a line's end, then comment lines, then a line of blanks: what
+# the file must hold for an empty continuation line to be in it
+_AFTER_ESCAPE = r"[^\S\r\n]*(?:\r\n|\n|\r)(?:[^\S\r\n]*#[^\r\n]*(?:\r\n|\n|\r))*[^\S\r\n]*(?:\r\n|\n|\r|$)"
+_ANYWHERE = {escape: re.compile(re.escape(escape) + _AFTER_ESCAPE) for escape in ("\\", "`")}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
+    if not _ANYWHERE[ctx.tree.escape].search(ctx.text):
+        return  # most files: no need to look at each instruction
     for instruction in ctx.tree.instructions:
-        if instruction.end_line == instruction.start_line or not _BLANK_LINE.search(instruction.code):
-            continue  # one line, or no blank line in its text: no need to walk it
+        start, end = ctx.positions.span(instruction)
+        if not _BLANK_LINE.search(ctx.text, start, end):
+            continue  # no blank line in its text: no need to walk it
         # by identity: a continuation is one node of the tree, wherever it is printed from
         continuations = list({
             id(node): node for node in walk(instruction)
