@@ -138,9 +138,7 @@ def unpinned(
 
 def has_pipe(script: Script) -> bool:
     """Whether ``script`` has a `|` or `|&` pipe (command substitutions included)."""
-    if _pipes(script):
-        return True
-    return any(_pipes(nested) for _, nested in nested_scripts(script))
+    return kept_on(script, "_has_pipe", lambda: _pipes(script) or any(_pipes(nested) for _, nested in nested_scripts(script)))
 
 
 def _pipes(script: Script) -> bool:
