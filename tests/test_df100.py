@@ -125,3 +125,14 @@ def test_corpus_outputs_are_sound() -> None:
             split_count += 1
             check_structure(text, result.code)
     REPORT["DF100 on the corpus"] = f"{split_count} files split, {declined} reported without a fix (what blocked them is said)"
+
+
+def test_package_options_and_their_values_are_not_packages() -> None:
+    from dfix.rules._packages import operands
+
+    assert operands("apk", ["add", "--no-cache", "--virtual", ".build-deps", "gcc", "-t", "x", "musl-dev"]) == \
+        ["add", "gcc", "musl-dev"]
+    assert operands("apk", ["add", "--virtual=.deps", "gcc"]) == ["add", "gcc"]
+    assert operands("apt-get", ["-o", "Dpkg::Options::=--force-confnew", "install", "-y", "-t", "bookworm-backports",
+                                "curl"]) == ["install", "curl"]
+    assert operands("apt-get", ["install", "--", "curl"]) == ["install", "curl"]

@@ -1,5 +1,5 @@
-"""Which system packages only build, and which runtime library a Debian
-`-dev` package is built against (bookworm's names), for DF100."""
+"""Which system packages only build, and which runtime library a `-dev`
+package is built against (Debian bookworm's names, and Alpine's), for DF100."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ BUILD_ONLY = frozenset((
     "git", "curl", "wget", "ca-certificates", "gnupg", "unzip", "xz-utils", "patch", "musl-dev", "libc-dev",
     "libc6-dev", "linux-headers", "python3-dev", "python-dev", "cargo", "rustc", "golang", "golang-go", "clang",
     "llvm", "binutils", "bison", "flex", "swig", "gfortran",
+    # Alpine's
+    "build-base", "alpine-sdk",
 ))
 
 # -dev package -> the library a program built against it loads at run time.
@@ -83,5 +85,29 @@ RUNTIME_LIBS = {
 }
 
 
-def runtime_library(package: str) -> str | None:
-    return RUNTIME_LIBS.get(package)
+# The same on Alpine, whose names differ (libffi-dev installs libffi, not
+# libffi8): a Debian name in `apk add` fails the build.
+ALPINE_RUNTIME_LIBS = {
+    "libffi-dev": "libffi",
+    "openssl-dev": "libssl3",
+    "libressl-dev": "libressl",
+    "postgresql-dev": "libpq",
+    "libpq-dev": "libpq",
+    "libxml2-dev": "libxml2",
+    "libxslt-dev": "libxslt",
+    "jpeg-dev": "libjpeg-turbo",
+    "libjpeg-turbo-dev": "libjpeg-turbo",
+    "zlib-dev": "zlib",
+    "libpng-dev": "libpng",
+    "freetype-dev": "freetype",
+    "mariadb-dev": "mariadb-connector-c",
+    "mariadb-connector-c-dev": "mariadb-connector-c",
+    "sqlite-dev": "sqlite-libs",
+    "yaml-dev": "yaml",
+    "gmp-dev": "gmp",
+    "cairo-dev": "cairo",
+}
+
+
+def runtime_library(package: str, alpine: bool = False) -> str | None:
+    return (ALPINE_RUNTIME_LIBS if alpine else RUNTIME_LIBS).get(package)

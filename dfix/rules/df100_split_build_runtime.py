@@ -64,6 +64,7 @@ from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
+from dfix.rules._packages import operands
 from dfix.rules._split import go, java, node, python, rust
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
@@ -198,10 +199,10 @@ def _installed(command: SimpleCommand) -> list[str]:
     values = [w.value for w in command.arguments]
     if None in values:
         raise Blocked("a package list with a variable")
-    words = [v for v in values if v and not v.startswith("-")]
+    words = operands(command_name(command), [v for v in values if v])
     if not words or words[0] not in ("install", "add"):
         return []
-    return [re.split(r"[=<>]", word, maxsplit=1)[0] for word in words[1:]]
+    return [re.split(r"[=<>~]", word, maxsplit=1)[0] for word in words[1:]]
 
 
 def _check_runtime_command(instruction: n.Instruction) -> None:

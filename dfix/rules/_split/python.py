@@ -16,7 +16,7 @@ from dfix.rules._stages import Stage
 
 
 def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
-    runtime_packages = _runtime_packages(packages)
+    runtime_packages = _runtime_packages(packages, alpine="alpine" in image)
     if re.search(r":2(\.|-|$)", image):
         raise Blocked("Python 2 has no venv module")
     result = Plan("python", slim(image, "python"))
@@ -43,7 +43,7 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     return result
 
 
-def _runtime_packages(packages: list[str]) -> list[str]:
+def _runtime_packages(packages: list[str], alpine: bool) -> list[str]:
     """What the runtime installs for the build's packages: a `-dev` package's
     runtime library, other packages as they are, compilers not at all."""
     runtime_packages = []
@@ -51,7 +51,7 @@ def _runtime_packages(packages: list[str]) -> list[str]:
         if package in BUILD_ONLY:
             continue
         if package.endswith("-dev"):
-            library = runtime_library(package)
+            library = runtime_library(package, alpine)
             if library is None:
                 raise Blocked(f"dfix does not know the runtime library of {package}")
             runtime_packages.append(library)
