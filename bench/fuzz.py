@@ -354,6 +354,7 @@ def check_text(text: str, *, buildkit: bool = True) -> Outcome:
 
 def _check(text: str, buildkit: bool) -> Outcome:
     import dfix
+    from dfix.cst.buildkit import read_before_the_check_directive
 
     try:
         tree = dfix.parse(text)
@@ -363,7 +364,11 @@ def _check(text: str, buildkit: bool) -> Outcome:
         raise _crash("parse raised", error) from None
     if tree.code != text:
         raise Failure("round trip", f"parse(t).code differs from t: {_first_difference(text, tree.code)}")
-    reads = buildkit and buildkit_reads(text)
+    # the oracle wraps a BuildKit from before the `check` directive: where that
+    # changes its reading of the file, it says nothing of dfix's (the oracle
+    # tests make the same exception)
+    reads = buildkit and not read_before_the_check_directive([d.key for d in tree.directives]) \
+        and buildkit_reads(text)
     changed = False
     for unsafe in (False, True):
         mode = "unsafe" if unsafe else "safe"

@@ -282,3 +282,12 @@ def flag_word(text: str) -> str:
         index += 1
     return "".join(out)
 
+
+
+def read_before_the_check_directive(keys: list[str]) -> bool:
+    """Whether a BuildKit from before the ``check`` directive (0.15) reads a
+    file's directives, named by ``keys`` in order, otherwise than dfix and
+    current BuildKit do: it takes ``# check=`` for a comment, which ends the
+    directives, so a directive after it (``# escape=`\\```) is a comment too,
+    and the file's escape character differs."""
+    return "check" in keys and keys.index("check") < len(keys) - 1
