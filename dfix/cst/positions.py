@@ -9,7 +9,9 @@ they overlap.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
+from typing import Callable
 
 from dfix.cst.memo import last_tree
 from dfix.cst.nodes import Dockerfile, Instruction, Node
@@ -29,10 +31,9 @@ class Positions:
     def __init__(self, tree: Dockerfile) -> None:
         self.spans: dict[int, tuple[int, int]] = {}
         self.instructions: dict[int, Instruction] = {}
-        parts: list[str] = []  # the text, as the index goes: no second walk to print it
-        index = _Index(self.spans, self.instructions, parts)
+        index = _Index(self.spans, self.instructions)
         index.node(tree, 0, None)
-        self.text = "".join(parts)
+        self.text = tree.code  # kept on the tree (a parsed one holds the text it was read from)
         #: whether a node object stands twice in the tree (then ``span`` gives
         #: one of its places; a parsed tree never has one)
         self.shared = index.shared
@@ -56,56 +57,50 @@ class _Index:
     """One walk over a tree, noting each node's span and instruction.
 
     It runs once per round of fixes over every node, so it is written for
-    speed: one call per node (its fields are read in the loop), the field
-    names looked up once per node type."""
+    speed: one call per node, its fields read at once by an ``attrgetter``
+    made once per node type."""
 
-    def __init__(self, spans: dict[int, tuple[int, int]], instructions: dict[int, Instruction],
-                 parts: list[str]) -> None:
-        self.spans, self.instructions, self.parts = spans, instructions, parts
-        self.fields: dict[type, tuple[str, ...]] = {}
+    def __init__(self, spans: dict[int, tuple[int, int]], instructions: dict[int, Instruction]) -> None:
+        self.spans, self.instructions = spans, instructions
+        self.fields: dict[type, Callable[[Node], tuple]] = {}
         self.shared = False
 
     def node(self, node: Node, offset: int, instruction: Instruction | None) -> int:
         """Index ``node``, which starts at ``offset``; return where it ends."""
         kind = type(node)
-        names = self.fields.get(kind)
-        if names is None:
-            names = self.fields[kind] = kind.printed_fields()
+        fields = self.fields.get(kind)
+        if fields is None:
+            fields = self.fields[kind] = _fields_of(kind.printed_fields())
         if instruction is None and isinstance(node, Instruction):
             instruction = node
-        start = offset
-        append = self.parts.append
-        for name in names:
-            value = getattr(node, name)
-            if value is None:
-                continue
-            if type(value) is str:
-                offset += len(value)
-                append(value)
-            elif type(value) is tuple:
-                offset = self.items(value, offset, instruction)
-            else:
-                offset = self.node(value, offset, instruction)
+        end = self.items(fields(node), offset, instruction)
         if id(node) in self.spans:
             self.shared = True
-        self.spans[id(node)] = (start, offset)
+        self.spans[id(node)] = (offset, end)
         if instruction is not None:
             self.instructions[id(node)] = instruction
-        return offset
+        return end
 
     def items(self, values: tuple, offset: int, instruction: Instruction | None) -> int:
-        append = self.parts.append
+        """Index ``values`` (a node's fields, or a field's tuple) from ``offset``."""
         for value in values:
             if value is None:
                 continue
             if type(value) is str:
                 offset += len(value)
-                append(value)
             elif type(value) is tuple:
                 offset = self.items(value, offset, instruction)
             else:
                 offset = self.node(value, offset, instruction)
         return offset
+
+
+def _fields_of(names: tuple[str, ...]) -> Callable[[Node], tuple]:
+    """A function giving a node's values of ``names``, always as a tuple."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda node: (getattr(node, name),)
+    return operator.attrgetter(*names) if names else lambda node: ()
 
 
 _positions_of_last = last_tree(Positions)
