@@ -37,8 +37,8 @@ class Result:
     applied: list[str] = field(default_factory=list)
     #: the ids among ``applied`` whose fix was an unsafe one
     unsafe_applied: list[str] = field(default_factory=list)
-    #: the findings in ``code`` (only those of the rules that fix, when
-    #: the findings were not asked for)
+    #: the findings in ``code``, in order (when the findings were not asked
+    #: for: only those of the rules that fix, in no order)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: dfix's own failures (a fix that broke the file, a loop that did not settle)
     bugs: list[str] = field(default_factory=list)
@@ -55,17 +55,23 @@ def check(
 
 def _check(
     tree: Dockerfile, rules: Sequence[Rule], options: Mapping[str, Mapping[str, Any]] | None,
-    ignored: frozenset[str],
+    ignored: frozenset[str], in_order: bool = True,
 ) -> list[Diagnostic]:
+    """The findings, in order unless ``in_order`` is false: ordering them
+    places them all, which a round of fixes needs only for its fixes."""
     facts = TreeFacts.of(tree, ignored)
     suppressions = facts.suppressions
     found = []
     for rule in rules:
         context = Context(tree, rule, None, {**rule.options, **(options or {}).get(rule.id, {})}, facts)
+        if not suppressions.may_silence(rule.id, rule.name):
+            found.extend(rule.check(context))
+            continue
         for diagnostic in rule.check(context):
             if not suppressions.silences(rule.id, rule.name, diagnostic.instruction_line):
                 found.append(diagnostic)
-    found.sort(key=_in_order)
+    if in_order:
+        found.sort(key=_in_order)
     return found
 
 
@@ -92,8 +98,8 @@ def fix(
         fixing = [rule for rule in rules if rule.fix.applies(unsafe)]
         others = [rule for rule in rules if not rule.fix.applies(unsafe)] if findings else []
         result, fixed_tree = _fix(text, fixing, unsafe, options, ignored, tree)
-        if others:
-            found = check(fixed_tree, others, options=options, ignored=ignored)
+        if findings:
+            found = _check(fixed_tree, others, options, ignored, in_order=False) if others else []
             result.diagnostics = sorted(result.diagnostics + found, key=_in_order)
         return result
 
@@ -111,7 +117,7 @@ def _fix(
     tree = tree if tree is not None else parse(text)
     result = Result(text)
     for _ in range(MAX_ROUNDS):
-        diagnostics = check(tree, rules, options=options, ignored=ignored)
+        diagnostics = _check(tree, rules, options, ignored, in_order=False)
         fixes = [d for d in diagnostics if is_applicable(d.fix, unsafe)]
         fixes = _as_declared(fixes, result.bugs)
         if not fixes:
@@ -136,7 +142,7 @@ def _fix(
     result.bugs.append(f"dfix bug: the fixes did not settle after {MAX_ROUNDS} rounds; the file was left as it was")
     result.code, result.applied, result.unsafe_applied = original, [], []
     tree = parse(original)
-    result.diagnostics = check(tree, rules, options=options, ignored=ignored)
+    result.diagnostics = _check(tree, rules, options, ignored, in_order=False)
     return result, tree
 
 

@@ -163,7 +163,8 @@ def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nod
         report.old, report.new, report.applied = text, result.code, result.applied
         report.unsafe_applied = result.unsafe_applied
         report.errors += [f"{report.path}: error: {bug}" for bug in result.bugs]
-        diagnostics = result.diagnostics
+        # those modes show no findings: placing them would be work for nothing
+        diagnostics = [] if mode in SHOWS_NO_FINDINGS else result.diagnostics
     report.findings = [_finding(report.path, d, plan.unsafe) for d in diagnostics]
 
 

@@ -82,6 +82,12 @@ class Suppressions:
         keys = {rule_id.upper(), rule_name.upper()}
         return bool(keys & self.file) or bool(keys & self.lines.get(instruction_line, frozenset()))
 
+    def may_silence(self, rule_id: str, rule_name: str) -> bool:
+        """Whether some finding of this rule may be silenced: when none can,
+        the engine need not place its findings to know."""
+        keys = {rule_id.upper(), rule_name.upper()}
+        return bool(keys & self.file) or any(keys & named for named in self.lines.values())
+
 
 def _pragma_problems(tree: n.Dockerfile, index: int, comment: n.Comment) -> list[PragmaProblem]:
     """What is wrong with the ``# dfix:`` comment ``tree.body[index]``."""

@@ -13,7 +13,7 @@ import dfix
 from dfix import engine
 from dfix.cst import nodes as n
 from dfix.cst.positions import Positions
-from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, FixAvailability, Rule
+from dfix.rules import ALL_RULES, Context, Diagnostic, Fix, FixAvailability, Place, Rule
 from dfix.rules._facts import TreeFacts
 from tests.conftest import REPORT, corpus_names, corpus_text, corpus_tree
 from tests.rule_cases import touched_lines, untouched_instructions_changed
@@ -263,7 +263,7 @@ def test_insertions_and_nested_replacements_are_applied_as_the_tree_says() -> No
     rule = make_rule("DF909", lambda ctx: iter(()))
 
     def fix_of(*replacements: Replacement) -> Diagnostic:
-        return Diagnostic(rule, "m", 1, 1, 1, 1, Fix("t", replacements))
+        return Diagnostic(rule, "m", Place(1, 1, 1, 1), Fix("t", replacements))
 
     # an empty node where another one starts: the tree says which comes first
     padded = fix_of(Replacement(from_.trailing, (n.Whitespace((" ",)),)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -119,26 +120,66 @@ class Fix:
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    """A finding, where it is, and how to fix it if dfix can."""
+class Place:
+    """Where a finding is: lines and columns are 1-based, in characters."""
 
-    rule: Rule
-    message: str
     line: int
     column: int
     end_line: int
     end_column: int
-    fix: Fix | None = None
     #: the start line of the instruction it is about (0 for none), for suppressions
     instruction_line: int = 0
     #: the offsets of the node it is about, for ordering fixes
     span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnostic:
+    """A finding, where it is, and how to fix it if dfix can.
+
+    Its place is worked out when first asked for: in a round of fixes most
+    findings are only asked whether they have a fix, and placing one needs
+    the positions of the whole tree."""
+
+    rule: Rule
+    message: str
+    #: where it is, or how to find out
+    where: Place | Callable[[], Place]
+    fix: Fix | None = None
     #: why dfix does not fix it, when it could not (a short reason, also in the message)
     declined: str = ""
 
     @property
     def id(self) -> str:
         return self.rule.id
+
+    @functools.cached_property
+    def place(self) -> Place:
+        return self.where if isinstance(self.where, Place) else self.where()
+
+    @property
+    def line(self) -> int:
+        return self.place.line
+
+    @property
+    def column(self) -> int:
+        return self.place.column
+
+    @property
+    def end_line(self) -> int:
+        return self.place.end_line
+
+    @property
+    def end_column(self) -> int:
+        return self.place.end_column
+
+    @property
+    def instruction_line(self) -> int:
+        return self.place.instruction_line
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.place.span
 
 
 @dataclass(frozen=True)
@@ -232,18 +273,21 @@ class Context:
         return dataclasses.replace(self.report(node, f"{message} (not fixed: {reason})"), declined=reason)
 
     def report(self, node: Node, message: str, fix: Fix | None = None) -> Diagnostic:
+        return Diagnostic(self.rule, message, lambda: self.place_of(node), fix)
+
+    def place_of(self, node: Node) -> Place:
+        """Where a finding about ``node`` is: its text, not the blanks (and
+        continuations) before it or the line end after it."""
         start, end = self.positions.span(node)
         text = self.text
-        # point at the node's text, not the blanks (and continuations) before it or the line end after it
         start = _skip_blanks(text, start, end, self.tree.escape)
         while end > start and text[end - 1] in " \t\r\n":
             end -= 1
         line, column = self.positions.line_column(start)
         end_line, end_column = self.positions.line_column(max(start, end))
         instruction = self.positions.instruction_of(node)
-        return Diagnostic(
-            self.rule, message, line, column, end_line, end_column, fix,
-            instruction.start_line if instruction is not None else 0, (start, end),
+        return Place(
+            line, column, end_line, end_column, instruction.start_line if instruction is not None else 0, (start, end),
         )
 
 
