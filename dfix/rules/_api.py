@@ -280,9 +280,14 @@ class Context:
         continuations) before it or the line end after it."""
         start, end = self.positions.span(node)
         text = self.text
-        start = _skip_blanks(text, start, end, self.tree.escape)
-        while end > start and text[end - 1] in " \t\r\n":
-            end -= 1
+        first = _skip_blanks(text, start, end, self.tree.escape)
+        last = end
+        while last > first and text[last - 1] in " \t\r\n":
+            last -= 1
+        if first < last:
+            start, end = first, last
+        else:  # nothing but blanks (a finding about them): point at the blanks, not the line end
+            end = len(text[start:end].rstrip("\r\n")) + start
         line, column = self.positions.line_column(start)
         end_line, end_column = self.positions.line_column(max(start, end))
         instruction = self.positions.instruction_of(node)

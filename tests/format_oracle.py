@@ -1,0 +1,101 @@
+"""Whether a change of layout changed nothing else, by two parsers dfix
+does not share code with: BuildKit's (the ``dockerfile`` package) for the
+instructions, mvdan/sh's (``shfmt --to-json``, the ``shfmt-py`` package) for
+the shell commands of shell-form instructions.
+
+Used by the formatter's tests and by ``bench/format_bench.py``, for dfix and
+the other formatters alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import dockerfile
+
+#: the instructions whose shell form BuildKit passes to a shell
+SHELL_FORMS = ("RUN", "CMD", "ENTRYPOINT")
+
+
+def shfmt_path() -> str:
+    beside = Path(sys.executable).with_name("shfmt")
+    found = str(beside) if beside.exists() else shutil.which("shfmt")
+    if found is None:
+        raise RuntimeError("shfmt is not installed (pip install shfmt-py)")
+    return found
+
+
+@functools.lru_cache(maxsize=65536)
+def shell_tree(script: str) -> str:
+    """mvdan/sh's syntax tree of a command line (bash), positions dropped,
+    as JSON text; or its error message, positions dropped, when it refuses."""
+    done = subprocess.run(
+        [shfmt_path(), "--to-json", "-ln", "bash"], input=script.encode("utf-8", "surrogateescape"),
+        capture_output=True, timeout=60,
+    )
+    if done.returncode:
+        message = done.stderr.decode("utf-8", "replace")
+        return "error: " + message.split(":", 3)[-1].strip()
+    return json.dumps(_without_positions(json.loads(done.stdout)), sort_keys=True)
+
+
+def _without_positions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_positions(item) for key, item in value.items() if not _is_position(item)}
+    if isinstance(value, list):
+        return [_without_positions(item) for item in value]
+    return value
+
+
+def _is_position(value: Any) -> bool:
+    return isinstance(value, dict) and "Offset" in value and "Line" in value
+
+
+def instructions(text: str) -> list[tuple]:
+    """What BuildKit reads of each instruction, lines left out; raises on a
+    file it refuses."""
+    return [
+        (c.cmd.upper(), c.sub_cmd.upper() if c.sub_cmd else None, c.json, c.flags, c.value,
+         tuple(h.content for h in c.heredocs))
+        for c in dockerfile.parse_string(text)
+    ]
+
+
+def is_shell_form(instruction: tuple) -> bool:
+    cmd, sub_cmd, is_json, _, value, _ = instruction
+    keyword = sub_cmd or cmd
+    if is_json:
+        return False
+    return keyword in SHELL_FORMS or (keyword == "HEALTHCHECK" and value[:1] == ("CMD",))
+
+
+def meaning_changes(before: str, after: str) -> list[str]:
+    """How ``after`` means something else than ``before``: per instruction,
+    what differs beyond layout; empty when nothing does. Raises when BuildKit
+    refuses ``before``."""
+    old = instructions(before)
+    try:
+        new = instructions(after)
+    except Exception as error:  # the wrapper raises its own GoParseError
+        return [f"BuildKit refuses the output: {error}"]
+    if len(old) != len(new):
+        return [f"{len(old)} instructions became {len(new)}"]
+    changes = []
+    for index, (a, b) in enumerate(zip(old, new), start=1):
+        if a == b:
+            continue
+        if a[:4] != b[:4] or a[5] != b[5]:
+            changes.append(f"instruction {index} ({a[0]}): keyword, flags, form or heredocs changed: {a} -> {b}")
+        elif not is_shell_form(a):
+            changes.append(f"instruction {index} ({a[0]}): value changed: {a[4]} -> {b[4]}")
+        elif len(a[4]) != len(b[4]) or a[4][:-1] != b[4][:-1]:
+            changes.append(f"instruction {index} ({a[0]}): value changed: {a[4]} -> {b[4]}")
+        elif shell_tree(a[4][-1]) != shell_tree(b[4][-1]):
+            changes.append(f"instruction {index} ({a[0]}): shell syntax tree changed: {a[4][-1]!r} -> {b[4][-1]!r}")
+    return changes
