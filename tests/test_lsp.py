@@ -787,6 +787,22 @@ async def test_formatting_edits_are_minimal(lsp: Session, tmp_path: Path) -> Non
     lsp.close(uri)
 
 
+async def test_formatting_applies_the_layout_rules_when_selected(lsp: Session, tmp_path: Path) -> None:
+    (tmp_path / ".dfix.toml").write_text('select = ["DF2"]\n')
+    text = "FROM   alpine:3.19  \nRUN apk add  --no-cache \\\n  curl\nCMD [ \"sh\" ]\nFROM alpine:3.19\n\n\n"
+    path = tmp_path / "Dockerfile"
+    uri = uri_of(path)
+    lsp.open(uri, text)
+    try:
+        edits = await lsp.format(uri)
+        assert apply_edits(text, edits) == (
+            "FROM alpine:3.19\nRUN apk add --no-cache \\\n    curl\nCMD [\"sh\"]\n\nFROM alpine:3.19\n"
+        )
+        assert apply_edits(text, edits) == cli_write(text, path)[1]
+    finally:
+        lsp.close(uri)
+
+
 # texts at the edges of line handling: LSP's line ends (CR, CRLF, LF) against dfix's ("\n"), no final line end,
 # a BOM, characters Python's splitlines() takes as line ends but LSP does not; the last three are refused by dfix
 ODD_TEXTS = {
