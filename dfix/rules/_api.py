@@ -18,6 +18,7 @@ import dataclasses
 import enum
 import functools
 import inspect
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
@@ -157,29 +158,13 @@ class Diagnostic:
     def place(self) -> Place:
         return self.where if isinstance(self.where, Place) else self.where()
 
-    @property
-    def line(self) -> int:
-        return self.place.line
-
-    @property
-    def column(self) -> int:
-        return self.place.column
-
-    @property
-    def end_line(self) -> int:
-        return self.place.end_line
-
-    @property
-    def end_column(self) -> int:
-        return self.place.end_column
-
-    @property
-    def instruction_line(self) -> int:
-        return self.place.instruction_line
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return self.place.span
+    # where it is, read from its place (not fields: no annotations)
+    line = property(operator.attrgetter("place.line"))
+    column = property(operator.attrgetter("place.column"))
+    end_line = property(operator.attrgetter("place.end_line"))
+    end_column = property(operator.attrgetter("place.end_column"))
+    instruction_line = property(operator.attrgetter("place.instruction_line"))
+    span = property(operator.attrgetter("place.span"))
 
 
 @dataclass(frozen=True)

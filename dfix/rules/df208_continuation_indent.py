@@ -48,7 +48,7 @@ MESSAGE = "Continuation line not indented by {indent} spaces"
 def check(ctx: Context) -> Iterator[Diagnostic]:
     indent = " " * max(0, int(ctx.options["indent"]))
     for instruction in instructions_and_inner(ctx.tree):
-        if instruction.start_line == instruction.end_line and not instruction.heredocs:
+        if instruction.start_line == instruction.end_line:
             continue  # one line: nothing continued
         fixes = [(old, new) for old in _line_breaking_blanks(instruction) if (new := _indented(old, indent)) is not None]
         if fixes:
