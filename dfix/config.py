@@ -8,6 +8,7 @@ nearest one wins::
     ignore = ["DL3008"]
     unsafe-fixes = false
     exclude = ["vendor/", "*.generated.Dockerfile"]
+    line-length = 100              # for the rules that break long lines (DF209, DF210)
 
     [rules.DL3059]                 # per-rule options ([tool.dfix.rules.DL3059])
     some-option = 1
@@ -37,7 +38,9 @@ else:  # pragma: no cover
 from dfix.rules import ALL_RULES
 from dfix.selection import SelectorError, check_selector
 
-_KEYS = {"select", "ignore", "unsafe-fixes", "exclude", "rules"}
+_KEYS = {"select", "ignore", "unsafe-fixes", "exclude", "line-length", "rules"}
+#: the setting every rule with a ``line-length`` option takes, unless its own table sets it
+LINE_LENGTH = "line-length"
 
 
 class ConfigError(ValueError):
@@ -148,13 +151,21 @@ def _parse(path: Path, table: Any) -> Config:
     unsafe = table.get("unsafe-fixes")
     if unsafe is not None and not isinstance(unsafe, bool):
         raise ConfigError(path, "'unsafe-fixes' must be true or false")
+    rule_options = _rule_options(path, table.get("rules", {}))
+    if LINE_LENGTH in table:
+        length = table[LINE_LENGTH]
+        if type(length) is not int or length < 1:
+            raise ConfigError(path, f"{LINE_LENGTH!r} must be a positive integer")
+        for rule in ALL_RULES:
+            if LINE_LENGTH in rule.options:
+                rule_options.setdefault(rule.id, {}).setdefault(LINE_LENGTH, length)
     return Config(
         source=path,
         select=strings("select"),
         ignore=strings("ignore") or (),
         unsafe_fixes=unsafe,
         exclude=strings("exclude") or (),
-        rule_options=_rule_options(path, table.get("rules", {})),
+        rule_options=rule_options,
     )
 
 
@@ -175,6 +186,9 @@ def _rule_options(path: Path, table: Any) -> dict[str, dict[str, Any]]:
             default = rule.options[name]
             if default is not None and type(value) is not type(default):
                 raise ConfigError(path, f"rules.{key}.{name} must be a {type(default).__name__}")
+            allowed = rule.choices.get(name)
+            if allowed is not None and value not in allowed:
+                raise ConfigError(path, f"rules.{key}.{name} must be one of {', '.join(map(repr, allowed))}")
         out[rule.id] = dict(options)
     return out
 

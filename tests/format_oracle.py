@@ -75,10 +75,32 @@ def is_shell_form(instruction: tuple) -> bool:
     return keyword in SHELL_FORMS or (keyword == "HEALTHCHECK" and value[:1] == ("CMD",))
 
 
-def meaning_changes(before: str, after: str) -> list[str]:
+#: the programs whose arguments a package-sorting formatter may reorder
+PACKAGE_MANAGERS = frozenset(("apt-get", "apt", "aptitude", "apk", "dnf", "yum", "microdnf", "zypper"))
+
+
+def _with_install_arguments_sorted(tree: Any) -> Any:
+    """The syntax tree with the arguments of every package-manager call in
+    sorted order: two trees equal this way differ at most in the order of
+    those arguments, within each call."""
+    if isinstance(tree, list):
+        return [_with_install_arguments_sorted(item) for item in tree]
+    if not isinstance(tree, dict):
+        return tree
+    out = {key: _with_install_arguments_sorted(value) for key, value in tree.items()}
+    args = out.get("Args")
+    if out.get("Type") == "CallExpr" and isinstance(args, list):
+        names = {part.get("Value") for arg in args[:3] for part in arg.get("Parts", []) if part.get("Type") == "Lit"}
+        if names & PACKAGE_MANAGERS:
+            out["Args"] = sorted(args, key=lambda arg: json.dumps(arg, sort_keys=True))
+    return out
+
+
+def meaning_changes(before: str, after: str, *, package_order: bool = False) -> list[str]:
     """How ``after`` means something else than ``before``: per instruction,
-    what differs beyond layout; empty when nothing does. Raises when BuildKit
-    refuses ``before``."""
+    what differs beyond layout; empty when nothing does. With
+    ``package_order``, the arguments of a package manager's call may also
+    come in another order. Raises when BuildKit refuses ``before``."""
     old = instructions(before)
     try:
         new = instructions(after)
@@ -96,6 +118,15 @@ def meaning_changes(before: str, after: str) -> list[str]:
             changes.append(f"instruction {index} ({a[0]}): value changed: {a[4]} -> {b[4]}")
         elif len(a[4]) != len(b[4]) or a[4][:-1] != b[4][:-1]:
             changes.append(f"instruction {index} ({a[0]}): value changed: {a[4]} -> {b[4]}")
-        elif shell_tree(a[4][-1]) != shell_tree(b[4][-1]):
+        elif shell_tree(a[4][-1]) != shell_tree(b[4][-1]) and not (
+            package_order and _sorted_installs(a[4][-1]) == _sorted_installs(b[4][-1])
+        ):
             changes.append(f"instruction {index} ({a[0]}): shell syntax tree changed: {a[4][-1]!r} -> {b[4][-1]!r}")
     return changes
+
+
+def _sorted_installs(script: str) -> str:
+    tree = shell_tree(script)
+    if tree.startswith("error: "):
+        return tree
+    return json.dumps(_with_install_arguments_sorted(json.loads(tree)), sort_keys=True)

@@ -436,6 +436,10 @@ def test_unsafe_fixes_from_configuration_and_command_line(tmp_path: Path) -> Non
         (b"[rules.DL4000]\nwidth = 3\n", b".dfix.toml: error: rules.DL4000: unknown option 'width'"),
         (b"[rules.DL9999]\n", b".dfix.toml: error: rules: unknown rule 'DL9999'"),
         (b'select = ["what"]\n', b"error: unknown rule selector 'what'"),
+        (b"line-length = 0\n", b".dfix.toml: error: 'line-length' must be a positive integer"),
+        (b'line-length = "80"\n', b".dfix.toml: error: 'line-length' must be a positive integer"),
+        (b'[rules.DF209]\noperator-position = "left"\n',
+         b".dfix.toml: error: rules.DF209.operator-position must be one of 'auto', 'start', 'end'"),
     ],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path: Path, config: bytes, message: bytes) -> None:
@@ -532,3 +536,18 @@ def test_pre_commit_hooks(tmp_path: Path) -> None:
         result = run(*command[1:], str(path), cwd=tmp_path)  # pre-commit appends the file names
         assert result.returncode == (0 if hook == "dfix" else 1)
         assert path.read_bytes() == (FIXED if hook == "dfix" else BAD)
+
+
+def test_line_length_is_shared_by_the_rules_that_break_lines(tmp_path: Path) -> None:
+    # 52 characters: short for the default (100), long for 40
+    text = b"FROM debian:bookworm\nRUN apt-get install -y git curl && echo installed\n"
+    write(tmp_path / "Dockerfile", text)
+    assert run("--select", "DF209,DF210", "--diff", cwd=tmp_path).returncode == 0
+    write(tmp_path / ".dfix.toml", b"line-length = 40\n")
+    result = run("--select", "DF209,DF210", "--diff", cwd=tmp_path)
+    assert result.returncode == 1
+    assert b"+    && echo installed" in result.stdout and b"+    curl \\" in result.stdout
+    # a rule's own table wins over the shared setting
+    write(tmp_path / ".dfix.toml", b"line-length = 40\n[rules.DF210]\nline-length = 100\n")
+    result = run("--select", "DF209,DF210", "--diff", cwd=tmp_path)
+    assert b"+    && echo installed" in result.stdout and b"+    curl \\" not in result.stdout

@@ -181,6 +181,8 @@ class Rule:
     default: bool = True
     #: option names and default values, set in [tool.dfix.rules.<id>]
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: the values an option may take, for the options limited to a few
+    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     #: the image config fields (as `docker inspect` names them) its fixes
     #: change by design, safe ones included; `--verify` expects those changes
     config_changes: tuple[str, ...] = ()

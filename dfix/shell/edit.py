@@ -260,3 +260,21 @@ def is_joinable(script: Script) -> bool:
 
 def nested(node: Node) -> bool:
     return isinstance(node, (Compound, Opaque))
+
+
+def operator_sides(scripts: Iterable[Script]) -> tuple[int, int]:
+    """How many ``&&``, ``||`` and ``;`` in the top command lists of
+    ``scripts`` start a continuation line, and how many end one."""
+    starting = ending = 0
+    for script in scripts:
+        if not isinstance(script.body, CommandList):
+            continue
+        parts = script.body.parts
+        for index, part in enumerate(parts[:-1]):
+            if not isinstance(part, Operator) or part.value not in ("&&", ";", "||"):
+                continue
+            if part.whitespace_before.continuations:
+                starting += 1
+            elif isinstance(parts[index + 1], Pipeline) and leading_space(parts[index + 1]).continuations:
+                ending += 1
+    return starting, ending
