@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from dfix.cst import nodes as n
 from dfix.cst.base import Continuation, Node, Whitespace
@@ -63,6 +63,22 @@ ONE_LINE = (Whitespace((" ",)), Whitespace((" ",)))
 
 def layout_of(scripts: Iterable[Script], escape: str, newline: str) -> Layout | None:
     """The layout of the first operator that starts a new line in ``scripts``."""
+    for leading, indent in _line_breaks(scripts):
+        return Layout(leading, indent, escape, newline)
+    return None
+
+
+def operator_sides(scripts: Iterable[Script]) -> tuple[int, int]:
+    """How many ``&&``, ``||`` and ``;`` in the top command lists of
+    ``scripts`` start a continuation line, and how many end one."""
+    sides = [leading for leading, _ in _line_breaks(scripts)]
+    return sides.count(True), sides.count(False)
+
+
+def _line_breaks(scripts: Iterable[Script]) -> Iterator[tuple[bool, str]]:
+    """For each ``&&``, ``||`` and ``;`` of the top command lists that a
+    line break stands next to: whether the operator starts the new line, and
+    the new line's indentation."""
     for script in scripts:
         if not isinstance(script.body, CommandList):
             continue
@@ -74,11 +90,9 @@ def layout_of(scripts: Iterable[Script], escape: str, newline: str) -> Layout | 
             if not isinstance(following, Pipeline):
                 continue
             if part.whitespace_before.continuations:
-                return Layout(True, _indent_after(part.whitespace_before), escape, newline)
-            after = leading_space(following)
-            if after.continuations:
-                return Layout(False, _indent_after(after), escape, newline)
-    return None
+                yield True, _indent_after(part.whitespace_before)
+            elif (after := leading_space(following)).continuations:
+                yield False, _indent_after(after)
 
 
 def file_layout(tree: n.Dockerfile, newline: str, prefer: Script | None = None) -> Layout:
@@ -260,21 +274,3 @@ def is_joinable(script: Script) -> bool:
 
 def nested(node: Node) -> bool:
     return isinstance(node, (Compound, Opaque))
-
-
-def operator_sides(scripts: Iterable[Script]) -> tuple[int, int]:
-    """How many ``&&``, ``||`` and ``;`` in the top command lists of
-    ``scripts`` start a continuation line, and how many end one."""
-    starting = ending = 0
-    for script in scripts:
-        if not isinstance(script.body, CommandList):
-            continue
-        parts = script.body.parts
-        for index, part in enumerate(parts[:-1]):
-            if not isinstance(part, Operator) or part.value not in ("&&", ";", "||"):
-                continue
-            if part.whitespace_before.continuations:
-                starting += 1
-            elif isinstance(parts[index + 1], Pipeline) and leading_space(parts[index + 1]).continuations:
-                ending += 1
-    return starting, ending
