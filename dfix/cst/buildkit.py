@@ -264,6 +264,8 @@ def flag_word(text: str) -> str:
     escapes the next character inside and outside quotes, whatever the escape
     directive says.
     """
+    if "'" not in text and '"' not in text and "\\" not in text:
+        return text  # most flags: nothing to undo (read on every check of every RUN)
     out = []
     quote = ""
     index = 0

@@ -188,13 +188,14 @@ def missing_cleanup(
     for body in ctx.run_scripts():
         if wanted is not None and not body.onbuild and body.stage not in wanted:
             continue
-        if exempt(body):
-            continue
         calls = body.invocations()
         install_positions = [i for i, call in enumerate(calls) if installs(call)]
+        # exempt(body) reads the RUN's flags: asked only where it matters, most RUNs install nothing
         if not install_positions:
-            if opaque and opaque_mentions(body, opaque):
+            if opaque and opaque_mentions(body, opaque) and not exempt(body):
                 yield ctx.decline(body.run, message, "the shell text is opaque to dfix")
+            continue
+        if exempt(body):
             continue
         last = install_positions[-1]
         if any(cleans(call) for call in calls[last + 1:]):
