@@ -18,7 +18,7 @@ import click
 import dfix
 from dfix import selection
 from dfix.diff import colored, unified_diff
-from dfix.files import STDIN, FileError, discover
+from dfix.files import STDIN, FileError, discover, shown
 from dfix.report import FORMATS, FileReport, Finding, github_report, json_report, rules_table, sarif_report, text_line
 from dfix.rules import ALL_RULES
 from dfix.runner import Settings, read_stdin, run
@@ -60,7 +60,8 @@ def _plural(count: int, word: str) -> str:
 @click.option("--builder", type=click.Choice(BUILDERS), metavar="NAME",
               help="Build with docker, podman or buildah (default: the first that works here).")
 @click.option("--context", "build_context", type=click.Path(file_okay=False, exists=True), metavar="DIR",
-              help="The build context for --verify (default: the Dockerfile's folder).")
+              help="The build context: the files rules may read (manifests, .dockerignore) and --verify sends "
+                   "(default: each Dockerfile's folder, or the 'context' setting).")
 @click.option("--target", metavar="STAGE", help="The stage --verify builds (default: the last).")
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
               help="A build argument for --verify; repeatable.")
@@ -114,7 +115,7 @@ def cli(
     mode = "write" if write else "diff" if diff else "check" if check else "lint"
     verifying = _verify_options(verify, mode, builder, build_context, target, build_args, verify_run, verify_report)
     settings = Settings(mode, tuple(selectors[0]) if selectors[0] else None, tuple(selectors[1]), unsafe_fixes,
-                        stdin_filename)
+                        stdin_filename, build_context)
     if verifying is not None:
         # fixes are computed without writing; a file is written once its build is verified
         settings = dataclasses.replace(settings, mode="diff")
@@ -154,11 +155,16 @@ def cli(
     if mode == "diff":
         color = sys.stdout.isatty()
         for report in changed:
-            text = unified_diff(report.old, report.new, report.path)
-            echo_exact(colored(text) if color else text)
+            diffs = [unified_diff(report.old, report.new, report.path)] if report.new != report.old else []
+            diffs += [unified_diff(None, text, shown(path)) for path, text in report.files.items()]
+            for text in diffs:
+                echo_exact(colored(text) if color else text)
     elif mode == "check":
         for report in changed:
-            click.echo(f"Would fix {report.path}")
+            if report.new != report.old:
+                click.echo(f"Would fix {report.path}")
+            for path in report.files:
+                click.echo(f"Would create {shown(path)}")
     else:
         _print_findings(findings, output_format)
     if not quiet and output_format == "text" and not (errors and not findings and not changed):
@@ -232,6 +238,8 @@ def _summary(mode: str, reports: list[FileReport], findings: list[Finding], chan
         fixed = sum(len(report.applied) for report in written)
         if fixed:
             click.echo(f"Fixed {_plural(fixed, 'finding')} in {_plural(len(written), 'file')}.")
+        for path in (path for report in written for path in report.files):
+            click.echo(f"Created {shown(path)}.")
         click.echo(f"{_plural(len(findings), 'finding')} remaining." if findings else "No findings remaining.")
         return
     if mode in ("diff", "check"):

@@ -9,6 +9,7 @@ nearest one wins::
     unsafe-fixes = false
     exclude = ["vendor/", "*.generated.Dockerfile"]
     line-length = 100              # for the rules that break long lines (DF209, DF210)
+    context = "."                  # the build context, from this file's folder (default: each Dockerfile's)
 
     [rules.DL3059]                 # per-rule options ([tool.dfix.rules.DL3059])
     some-option = 1
@@ -38,7 +39,7 @@ else:  # pragma: no cover
 from dfix.rules import ALL_RULES
 from dfix.selection import SelectorError, check_selector
 
-_KEYS = {"select", "ignore", "unsafe-fixes", "exclude", "line-length", "rules"}
+_KEYS = {"select", "ignore", "unsafe-fixes", "exclude", "line-length", "context", "rules"}
 #: the setting every rule with a ``line-length`` option takes, unless its own table sets it
 LINE_LENGTH = "line-length"
 
@@ -63,6 +64,8 @@ class Config:
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the ``ignored`` list of the nearest .hadolint.yaml
     hadolint_ignored: frozenset[str] = frozenset()
+    #: the build context folder the ``context`` setting names (resolved), if it does
+    context: Path | None = None
 
     @property
     def root(self) -> Path | None:
@@ -152,6 +155,9 @@ def _parse(path: Path, table: Any) -> Config:
     if unsafe is not None and not isinstance(unsafe, bool):
         raise ConfigError(path, "'unsafe-fixes' must be true or false")
     rule_options = _rule_options(path, table.get("rules", {}))
+    context = table.get("context")
+    if context is not None and (not isinstance(context, str) or not context.strip()):
+        raise ConfigError(path, "'context' must be a folder (a string)")
     if LINE_LENGTH in table:
         length = table[LINE_LENGTH]
         if type(length) is not int or length < 1:
@@ -166,6 +172,7 @@ def _parse(path: Path, table: Any) -> Config:
         unsafe_fixes=unsafe,
         exclude=strings("exclude") or (),
         rule_options=rule_options,
+        context=(path.parent / context).resolve() if context else None,
     )
 
 

@@ -9,13 +9,15 @@ import click
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def unified_diff(old: str, new: str, path: str) -> str:
+def unified_diff(old: str | None, new: str, path: str) -> str:
     """A unified diff with ``a/PATH`` and ``b/PATH`` headers (an absolute
-    path without its leading slash, like git: ``a/abs/path``); a last line
+    path without its leading slash, like git: ``a/abs/path``), or
+    ``/dev/null`` and ``b/PATH`` for a new file (``old`` None); a last line
     without a line end gets git's "No newline at end of file" marker."""
     name = path.lstrip("/")
     lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{name}", tofile=f"b/{name}"
+        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile="/dev/null" if old is None else f"a/{name}", tofile=f"b/{name}",
     )
     out = []
     for line in lines:

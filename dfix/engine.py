@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dfix import collector
+from dfix.build_context import NO_CONTEXT, BuildContext
 from dfix.cst.build import MAX_SIZE, parse
 from dfix.cst.nodes import Dockerfile, Node
 from dfix.cst.positions import positions_of
@@ -42,20 +43,23 @@ class Result:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: dfix's own failures (a fix that broke the file, a loop that did not settle)
     bugs: list[str] = field(default_factory=list)
+    #: the other files the applied fixes create (absolute path -> text), a
+    #: ``.dockerignore`` beside the Dockerfile: the caller writes them
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def check(
     tree: Dockerfile, rules: Sequence[Rule], *, options: Mapping[str, Mapping[str, Any]] | None = None,
-    ignored: frozenset[str] = frozenset(),
+    ignored: frozenset[str] = frozenset(), build_context: BuildContext = NO_CONTEXT,
 ) -> list[Diagnostic]:
     """The findings of ``rules`` in a tree, minus the suppressed ones, in order."""
     with collector.paused():
-        return _check(tree, rules, options, ignored)
+        return _check(tree, rules, options, ignored, build_context=build_context)
 
 
 def _check(
     tree: Dockerfile, rules: Sequence[Rule], options: Mapping[str, Mapping[str, Any]] | None,
-    ignored: frozenset[str], in_order: bool = True,
+    ignored: frozenset[str], in_order: bool = True, build_context: BuildContext = NO_CONTEXT,
 ) -> list[Diagnostic]:
     """The findings, in order unless ``in_order`` is false: ordering them
     places them all, which a round of fixes needs only for its fixes."""
@@ -63,7 +67,7 @@ def _check(
     suppressions = facts.suppressions
     found = []
     for rule in rules:
-        context = Context(tree, rule, None, {**rule.options, **(options or {}).get(rule.id, {})}, facts)
+        context = Context(tree, rule, None, {**rule.options, **(options or {}).get(rule.id, {})}, facts, build_context)
         if not suppressions.may_silence(rule.id, rule.name):
             found.extend(rule.check(context))
             continue
@@ -84,22 +88,25 @@ def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
 def fix(
     text: str, rules: Sequence[Rule], *, unsafe: bool = False,
     options: Mapping[str, Mapping[str, Any]] | None = None, ignored: frozenset[str] = frozenset(),
-    tree: Dockerfile | None = None, findings: bool = True,
+    tree: Dockerfile | None = None, findings: bool = True, build_context: BuildContext = NO_CONTEXT,
 ) -> Result:
     """Apply the fixes of ``rules`` to ``text`` until none applies.
 
     The rounds of fixes run only the rules whose declared fixes apply; the
     others run once, on the fixed text, for its findings, unless
     ``findings`` is false (``--check`` and ``--diff`` show none).
+    ``build_context`` is what rules see of the files beside the Dockerfile;
+    the files fixes create are in ``Result.files``, not written.
 
     Raises ParseError if ``text`` itself does not parse.
     """
     with collector.paused():
         fixing = [rule for rule in rules if rule.fix.applies(unsafe)]
         others = [rule for rule in rules if not rule.fix.applies(unsafe)] if findings else []
-        result, fixed_tree = _fix(text, fixing, unsafe, options, ignored, tree)
+        result, fixed_tree = _fix(text, fixing, unsafe, options, ignored, tree, build_context)
         if findings:
-            found = _check(fixed_tree, others, options, ignored, in_order=False) if others else []
+            context = build_context.with_files(result.files) if result.files else build_context
+            found = _check(fixed_tree, others, options, ignored, False, context) if others else []
             result.diagnostics = sorted(result.diagnostics + found, key=_in_order)
         return result
 
@@ -110,14 +117,15 @@ def _in_order(diagnostic: Diagnostic) -> tuple[int, int, str]:
 
 def _fix(
     text: str, rules: Sequence[Rule], unsafe: bool, options: Mapping[str, Mapping[str, Any]] | None,
-    ignored: frozenset[str], tree: Dockerfile | None,
+    ignored: frozenset[str], tree: Dockerfile | None, build_context: BuildContext,
 ) -> tuple[Result, Dockerfile]:
     """The result, and the tree of its text."""
     original = text
     tree = tree if tree is not None else parse(text)
     result = Result(text)
+    context = build_context
     for _ in range(MAX_ROUNDS):
-        diagnostics = _check(tree, rules, options, ignored, in_order=False)
+        diagnostics = _check(tree, rules, options, ignored, False, context)
         fixes = [d for d in diagnostics if is_applicable(d.fix, unsafe)]
         fixes = _as_declared(fixes, result.bugs)
         if not fixes:
@@ -131,7 +139,8 @@ def _fix(
                 f"({error}); it was not applied"
             )
         kept = [d for d in chosen if all(d is not b for b, _ in broken)]
-        if not kept or new_text == text:
+        files = {new.path: new.text for d in kept for new in d.fix.files}
+        if not kept or (new_text == text and not files):
             result.code, result.diagnostics = text, diagnostics
             if kept:
                 result.bugs.append(f"dfix bug: the {kept[0].id} fix changes nothing; it was not applied")
@@ -139,10 +148,13 @@ def _fix(
         result.applied.extend(d.id for d in kept)
         result.unsafe_applied.extend(d.id for d in kept if d.fix.applicability is Applicability.UNSAFE)
         tree, text = new_tree, new_text
+        if files:  # the next round sees them as written
+            result.files.update(files)
+            context = context.with_files(files)
     result.bugs.append(f"dfix bug: the fixes did not settle after {MAX_ROUNDS} rounds; the file was left as it was")
-    result.code, result.applied, result.unsafe_applied = original, [], []
+    result.code, result.applied, result.unsafe_applied, result.files = original, [], [], {}
     tree = parse(original)
-    result.diagnostics = _check(tree, rules, options, ignored, in_order=False)
+    result.diagnostics = _check(tree, rules, options, ignored, False, build_context)
     return result, tree
 
 
@@ -172,17 +184,21 @@ def apply_one(tree: Dockerfile, diagnostic: Diagnostic) -> str | None:
 
 def _without_overlaps(tree: Dockerfile, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """The fixes to apply together: in source order, each one whose nodes do
-    not overlap those of a fix taken before it."""
+    not overlap those of a fix taken before it, nor its new files those of
+    one taken before (fixes that only create files come first)."""
     positions = positions_of(tree)
     spans_of = {id(d): [positions.span(r.old) for r in d.fix.replacements] for d in diagnostics}
     # what the taken fixes replace: disjoint spans, sorted, so that looking one
     # up is a bisection (thousands of fixes in a large file)
     taken: list[tuple[int, int]] = []
+    taken_files: set[str] = set()
     chosen = []
-    for diagnostic in sorted(diagnostics, key=lambda d: min(spans_of[id(d)])):
+    for diagnostic in sorted(diagnostics, key=lambda d: min(spans_of[id(d)], default=(-1, -1))):
         spans = spans_of[id(diagnostic)]
-        if any(_overlaps_taken(span, taken) for span in spans):
+        paths = {new.path for new in diagnostic.fix.files}
+        if any(_overlaps_taken(span, taken) for span in spans) or paths & taken_files:
             continue
+        taken_files |= paths
         for span in _merged(spans):
             bisect.insort(taken, span)
         chosen.append(diagnostic)
@@ -218,6 +234,8 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
     """The tree with the chosen fixes; fixes whose result does not parse are
     found one by one and left out."""
     broken: list[tuple[Diagnostic, ParseError]] = []
+    if not any(d.fix.replacements for d in chosen):  # they only create files
+        return tree, tree.code, broken
     while True:
         kept = [d for d in chosen if all(d is not b for b, _ in broken)]
         text = fixed_text(tree, kept)

@@ -222,6 +222,12 @@ def display(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
 
 
+def shown(path: str) -> str:
+    """An absolute path as people read it: from the current folder when it is below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 class ReadOnlyFile(PermissionError):
     """A file ``--write`` refuses: it has no write permission."""
 
@@ -342,6 +348,27 @@ def write_atomic(path: str, text: str, cleaned: set[str] | None = None) -> None:
         _unlink_quietly(temporary)
         _write_in_place(target, data)
         return
+    _sync_directory(directory)
+
+
+def create_atomic(path: str, text: str) -> None:
+    """Create a new file with ``text``, whole or not at all, never replacing
+    one: the text goes to a temporary file that is then linked under the
+    name (which fails with FileExistsError when the name is taken). Its mode
+    is what the umask leaves of rw-rw-rw-, as for any new file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".dfix-{os.getpid()}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.link(temporary, path)
+    finally:
+        _unlink_quietly(temporary)
     _sync_directory(directory)
 
 

@@ -46,10 +46,12 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     #: the fixed text is in the file (only the parent process writes)
     written: bool = False
+    #: the files the fixes create beside it: absolute path -> text
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return self.new is not None and self.new != self.old
+        return (self.new is not None and self.new != self.old) or bool(self.files)
 
 
 def text_line(finding: Finding) -> str:

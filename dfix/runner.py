@@ -11,11 +11,14 @@ from typing import Callable, Iterator, Sequence
 
 import dfix
 from dfix import collector, engine, selection
+from dfix.build_context import BuildContext
 from dfix.config import Config, ConfigError, config_for
 from dfix.cst import nodes
 from dfix.cst.build import grammar
 from dfix.errors import ParseError
-from dfix.files import STDIN, FileError, NotRegularFile, ReadOnlyFile, decode, read_bytes, read_text, write_atomic
+from dfix.files import (
+    STDIN, FileError, NotRegularFile, ReadOnlyFile, create_atomic, decode, read_bytes, read_text, shown, write_atomic,
+)
 from dfix.report import FileReport, Finding
 from dfix.rules import Diagnostic, Rule
 from dfix.suppressions import Suppressions
@@ -34,6 +37,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     unsafe_fixes: bool | None = None
     stdin_filename: str | None = None
+    #: the build context folder (``--context``), for every file
+    context: str | None = None
 
 
 def load(name: str, text: str) -> nodes.Dockerfile:
@@ -80,6 +85,18 @@ def plan_for(path: str, settings: Settings) -> Plan:
     return Plan(config, rules, unsafe)
 
 
+def build_context_for(path: str, settings: Settings, config: Config) -> BuildContext:
+    """What the rules see of a file's build context: ``--context``, else the
+    ``context`` setting, else the Dockerfile's folder; standard input has
+    one only when ``--stdin-filename`` names the file."""
+    if path == STDIN:
+        if not settings.stdin_filename:
+            return BuildContext.none("no build context: standard input without --stdin-filename")
+        path = settings.stdin_filename
+    root = settings.context or (str(config.context) if config.context else None) or os.path.dirname(path) or "."
+    return BuildContext.at(root, path)
+
+
 def process(path: str, settings: Settings, stdin: str | None = None, cleaned: set[str] | None = None) -> FileReport:
     """Check or fix one file (``-`` with ``stdin`` as its text); in "write"
     mode, write it (see ``write``)."""
@@ -99,7 +116,7 @@ def compute(path: str, settings: Settings, stdin: str | None = None) -> FileRepo
         # one pause for the whole file: the collector then runs once the
         # file's trees are freed, not while each is alive
         with collector.paused():
-            process_text(report, text, plan, settings.mode)
+            process_text(report, text, plan, settings.mode, build_context=build_context_for(path, settings, plan.config))
     except (FileError, ConfigError, selection.SelectorError) as error:
         report.errors.append(str(error))
     except RecursionError:
@@ -116,7 +133,8 @@ def write(path: str, report: FileReport, settings: Settings, cleaned: set[str] |
     if settings.mode != "write" or not report.changed or path == STDIN:
         return
     try:
-        write_atomic(path, report.new or "", cleaned)
+        if report.new != report.old:
+            write_atomic(path, report.new or "", cleaned)
     except ReadOnlyFile:
         report.errors.append(f"{report.path}: error: read-only file, not written")
     except NotRegularFile:
@@ -125,17 +143,35 @@ def write(path: str, report: FileReport, settings: Settings, cleaned: set[str] |
         report.errors.append(f"{report.path}: error: cannot write: {error.strerror or error}")
     else:
         report.written = True
+        _create(report)
         return
     _as_not_written(path, report, settings)
+
+
+def _create(report: FileReport) -> None:
+    """Create the files the fixes made (after the Dockerfile: a failure here
+    leaves it fixed, which is still a good file). A file that exists by now
+    (another Dockerfile's fix in this run made it, or someone did) is kept."""
+    for path, text in list(report.files.items()):
+        try:
+            create_atomic(path, text)
+        except FileExistsError:
+            report.warnings.append(f"{shown(path)}: warning: exists already, not written")
+        except OSError as error:
+            report.errors.append(f"{shown(path)}: error: cannot create: {error.strerror or error}")
+        else:
+            continue
+        del report.files[path]
 
 
 def _as_not_written(path: str, report: FileReport, settings: Settings) -> None:
     """The report of a file left as it was: its findings as it is, no fix."""
     old = report.old or ""
-    report.new, report.applied, report.unsafe_applied = old, [], []
+    report.new, report.applied, report.unsafe_applied, report.files = old, [], [], {}
     try:
         lint = FileReport(report.path)
-        process_text(lint, old, plan_for(path, settings), "lint")
+        plan = plan_for(path, settings)
+        process_text(lint, old, plan, "lint", build_context=build_context_for(path, settings, plan.config))
         report.findings = lint.findings
     except Exception:  # already reported once; keep the findings computed
         pass
@@ -146,21 +182,29 @@ def _as_not_written(path: str, report: FileReport, settings: Settings) -> None:
 SHOWS_NO_FINDINGS = ("check", "diff")
 
 
-def process_text(report: FileReport, text: str, plan: Plan, mode: str, tree: nodes.Dockerfile | None = None) -> None:
+def process_text(
+    report: FileReport, text: str, plan: Plan, mode: str, tree: nodes.Dockerfile | None = None,
+    build_context: BuildContext | None = None,
+) -> None:
     """Fill ``report`` (named for the text) with the findings in ``text`` and,
-    unless ``mode`` is "lint", its fixed text. Raises FileError."""
+    unless ``mode`` is "lint", its fixed text and the files its fixes create.
+    Raises FileError."""
+    build_context = build_context or BuildContext.none("no build context")
     tree = tree if tree is not None else load(report.path, text)
     report.warnings = [f"{report.path}:{problem.line}:{problem.column}: warning: {problem.message}"
                        for problem in Suppressions.of(tree).problems]
     config = plan.config
     if mode == "lint":
-        diagnostics = engine.check(tree, plan.rules, options=config.rule_options, ignored=config.hadolint_ignored)
+        diagnostics = engine.check(
+            tree, plan.rules, options=config.rule_options, ignored=config.hadolint_ignored, build_context=build_context,
+        )
     else:
         result = engine.fix(
             text, plan.rules, unsafe=plan.unsafe, options=config.rule_options, ignored=config.hadolint_ignored,
-            tree=tree, findings=mode not in SHOWS_NO_FINDINGS,
+            tree=tree, findings=mode not in SHOWS_NO_FINDINGS, build_context=build_context,
         )
         report.old, report.new, report.applied = text, result.code, result.applied
+        report.files = dict(result.files)
         report.unsafe_applied = result.unsafe_applied
         report.errors += [f"{report.path}: error: {bug}" for bug in result.bugs]
         # those modes show no findings: placing them would be work for nothing

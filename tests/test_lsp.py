@@ -256,6 +256,9 @@ def capabilities(encodings: list[str] | None = None, pull: bool = False) -> T.Cl
             did_change_configuration=T.DidChangeConfigurationClientCapabilities(dynamic_registration=False),
             did_change_watched_files=T.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
             diagnostics=T.DiagnosticWorkspaceClientCapabilities(refresh_support=True) if pull else None,
+            workspace_edit=T.WorkspaceEditClientCapabilities(
+                document_changes=True, resource_operations=[T.ResourceOperationKind.Create],
+            ),
         ),
         text_document=T.TextDocumentClientCapabilities(
             synchronization=T.TextDocumentSyncClientCapabilities(did_save=True),
@@ -563,6 +566,26 @@ async def _open_actions(
     diagnostics = await lsp.open_and_wait(uri, text)
     assert shown(diagnostics) == expected_diagnostics(text)
     return uri, diagnostics
+
+
+async def test_a_new_dockerignore_is_offered_as_a_file_to_create(lsp: Session, tmp_path: Path) -> None:
+    """DF112's fix writes no byte of the Dockerfile: its action creates the
+    file (refusing one that exists) and fills it, as ``dfix --write`` would."""
+    from tests.test_context_rules import materialize
+
+    context = materialize(FIXTURES / "context" / "DF112" / "node", tmp_path)
+    expected = (FIXTURES / "context" / "DF112" / "node.expected" / ".dockerignore").read_text()
+    uri = uri_of(context / "Dockerfile")
+    diagnostics = await lsp.open_and_wait(uri, (context / "Dockerfile").read_text())
+    df112 = finding(diagnostics, "DF112")
+    actions = await lsp.code_actions(uri, df112.range, [df112])
+    create = next(a for a in actions if a.title.startswith("DF112: Create a .dockerignore"))
+    made, filled = create.edit.document_changes
+    new_uri = (context / ".dockerignore").as_uri()
+    assert isinstance(made, T.CreateFile) and made.uri == new_uri
+    assert (made.options.overwrite, made.options.ignore_if_exists) == (False, False)
+    assert filled.text_document.uri == new_uri and [e.new_text for e in filled.edits] == [expected]
+    assert not (context / ".dockerignore").exists()  # the editor creates it, not the server
 
 
 async def test_quick_fix_applies_that_one_fix(lsp: Session, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from dfix import engine, selection
+from dfix.build_context import NO_CONTEXT, BuildContext
 from dfix.config import ConfigError
 from dfix.cst import nodes
 from dfix.cst.positions import Positions
@@ -20,7 +21,7 @@ from dfix.files import STDIN, FileError
 from dfix.newlines import newline_of
 from dfix.report import FileReport
 from dfix.rules import Applicability, Context, Diagnostic, Rule
-from dfix.runner import Plan, Settings, load, plan_for, process_text
+from dfix.runner import Plan, Settings, build_context_for, load, plan_for, process_text
 from dfix.suppressions import Insertion, ignore_for_file, ignore_for_instruction
 from dfix.lsp.settings import EditorSettings
 
@@ -41,6 +42,8 @@ class Analysis:
     error: FileError | ConfigError | selection.SelectorError | None = None
     #: rules that raised ("ID: error"), skipped
     rule_errors: list[str] = field(default_factory=list)
+    #: the files beside it, as the command line sees them for this path
+    build_context: BuildContext = NO_CONTEXT
     _fixed: FileReport | None = None
 
     @property
@@ -53,7 +56,7 @@ class Analysis:
             return None
         if self._fixed is None:
             report = FileReport(self.path)
-            process_text(report, self.text, self.plan, "write", tree=self.tree)
+            process_text(report, self.text, self.plan, "write", tree=self.tree, build_context=self.build_context)
             self._fixed = report
         return self._fixed
 
@@ -104,7 +107,9 @@ def analyze(
     with ``--stdin-filename path``; rules that raise are skipped."""
     analysis = Analysis(path, text, version, settings)
     try:
-        plan = plan_for(STDIN, settings.runner_settings(path))
+        runner_settings = settings.runner_settings(path)
+        plan = plan_for(STDIN, runner_settings)
+        analysis.build_context = build_context_for(STDIN, runner_settings, plan.config)
     except (ConfigError, selection.SelectorError) as error:
         analysis.error = error
         return analysis
@@ -123,7 +128,8 @@ def analyze(
         return analysis
     config = plan.config
     analysis.diagnostics = engine.check(
-        analysis.tree, analysis.plan.rules, options=config.rule_options, ignored=config.hadolint_ignored
+        analysis.tree, analysis.plan.rules, options=config.rule_options, ignored=config.hadolint_ignored,
+        build_context=analysis.build_context,
     )
     return analysis
 

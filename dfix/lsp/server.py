@@ -364,11 +364,17 @@ def _code_actions(ls: DfixServer, analysis: Analysis, params: types.CodeActionPa
             title, kind=kind, diagnostics=[for_] if for_ else None, edit=edit, is_preferred=preferred or None,
         ))
 
+    creates = _supports(ls.client_capabilities, "workspace", "workspace_edit", "resource_operations") and (
+        types.ResourceOperationKind.Create in ls.client_capabilities.workspace.workspace_edit.resource_operations
+    )
     if _wanted(types.CodeActionKind.QuickFix, only):
         for diagnostic in _findings_for(analysis, index, params):
             shown = ls._diagnostic(diagnostic, index)
             fix = diagnostic.fix
-            if fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY:
+            if fix is not None and fix.files:  # a new file beside the Dockerfile, made by the editor
+                if creates and not fix.replacements:
+                    actions.append(_create_files_action(f"{diagnostic.id}: {fix.title}", fix.files, shown))
+            elif fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY:
                 unsafe = fix.applicability is Applicability.UNSAFE
                 title = f"{diagnostic.id}: {fix.title}" + (" (unsafe fix)" if unsafe else "")
                 action(title, types.CodeActionKind.QuickFix, analysis.quick_fix(diagnostic), shown, not unsafe)
@@ -380,6 +386,20 @@ def _code_actions(ls: DfixServer, analysis: Analysis, params: types.CodeActionPa
     if _wanted(FIX_ALL, only) and (ls.settings.fix_on_save or not on_save):
         action("dfix: fix all", FIX_ALL, analysis.fixed_text(), None)
     return actions
+
+
+def _create_files_action(title: str, files: tuple, for_: types.Diagnostic) -> types.CodeAction:
+    """A code action that creates files (never over one that exists) with their text."""
+    changes: list = []
+    for new in files:
+        uri = Path(new.path).as_uri()
+        changes.append(types.CreateFile(uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)))
+        changes.append(types.TextDocumentEdit(
+            types.OptionalVersionedTextDocumentIdentifier(uri, None),
+            [types.TextEdit(types.Range(types.Position(0, 0), types.Position(0, 0)), new.text)],
+        ))
+    return types.CodeAction(title, kind=types.CodeActionKind.QuickFix, diagnostics=[for_],
+                            edit=types.WorkspaceEdit(document_changes=changes))
 
 
 def _findings_for(analysis: Analysis, index: LineIndex, params: types.CodeActionParams) -> list[Diagnostic]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Place, Rule
+from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, NewFile, Place, Rule
 
 
 def _discover() -> tuple[Rule, ...]:
@@ -19,4 +19,4 @@ def _discover() -> tuple[Rule, ...]:
 
 ALL_RULES: tuple[Rule, ...] = _discover()
 
-__all__ = ["ALL_RULES", "Applicability", "Context", "Diagnostic", "Fix", "FixAvailability", "Place", "Rule"]
+__all__ = ["ALL_RULES", "Applicability", "Context", "Diagnostic", "Fix", "FixAvailability", "NewFile", "Place", "Rule"]

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
+from dfix.build_context import NO_CONTEXT, BuildContext
 from dfix.cst.nodes import Dockerfile, Instruction, Node
 from dfix.cst.positions import Positions, positions_of
 from dfix.newlines import newline_of
@@ -95,10 +96,22 @@ class Replacement:
 
 
 @dataclass(frozen=True)
+class NewFile:
+    """A file a fix writes beside the Dockerfile (a ``.dockerignore``): its
+    absolute path and its text. The runner creates it; it never replaces a
+    file that exists."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Fix:
     title: str
     replacements: tuple[Replacement, ...]
     applicability: Applicability = Applicability.SAFE
+    #: files it creates, besides what it changes in the tree
+    files: tuple[NewFile, ...] = ()
 
     @classmethod
     def replace(
@@ -118,6 +131,11 @@ class Fix:
             tuple(Replacement(old, (new,) if isinstance(new, Node) else tuple(new)) for old, new in replacements),
             applicability,
         )
+
+    @classmethod
+    def create(cls, path: str, text: str, title: str, applicability: Applicability = Applicability.SAFE) -> Fix:
+        """Create the file ``path`` (absolute) with ``text``; the Dockerfile stays as it is."""
+        return cls(title, (), applicability, (NewFile(path, text),))
 
 
 @dataclass(frozen=True)
@@ -212,6 +230,8 @@ class Context:
     known_positions: Positions | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     facts: TreeFacts | None = None
+    #: the files beside the Dockerfile (see ``dfix.build_context``)
+    build_context: BuildContext = NO_CONTEXT
 
     @property
     def positions(self) -> Positions:

@@ -46,6 +46,7 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
+from dfix.rules._copies import is_remote, paths_of, unquoted
 from dfix.rules._stages import Stage, stages
 
 MESSAGE = "Use COPY instead of ADD for files and folders"
@@ -58,11 +59,7 @@ HADOLINT_ARCHIVES = (
 _ARCHIVES = tuple({ext.lower() for ext in HADOLINT_ARCHIVES} | {".zst", ".zstd", ".tzst", ".tz", ".taz", ".tzo"})
 _FLAGS_COPY_TAKES = frozenset(("chown", "chmod", "link", "exclude"))
 _ADD_ONLY_FLAGS = frozenset(("checksum", "keep-git-dir", "unpack"))
-_GIT = re.compile(r"^[\w.-]+@[\w.-]+:|\.git(#.*)?$")
-
-
-def _unquoted(path: str) -> str:
-    return path.strip("\"'")
+_unquoted = unquoted
 
 
 def hadolint_reports(sources: list[str]) -> bool:
@@ -78,7 +75,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         for instruction in stage.instructions:
             if not isinstance(instruction, n.Add):
                 continue
-            sources, heredocs, destination = _paths(instruction)
+            sources, heredocs, destination = paths_of(instruction)
             if not hadolint_reports(sources) and not (heredocs and not sources):
                 continue
             reason = _why_not(ctx, stage, instruction, sources, heredocs, destination)
@@ -89,20 +86,6 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             yield ctx.report(instruction, MESSAGE, Fix.replace(instruction, copy, "Replace ADD with COPY"))
 
 
-def _paths(add: n.Add) -> tuple[list[str], int, str]:
-    """The ADD's sources (heredocs apart, counted), and its destination."""
-    if isinstance(add.args, n.JsonArray):
-        values = list(add.args.values)
-        return values[:-1], 0, values[-1] if values else ""
-    words = [word.value for word in add.args]
-    if not words:
-        return [], 0, ""
-    opened = len(add.heredocs)
-    heredocs = [w for w in words[:-1] if w.startswith("<<")][:opened] if opened else []
-    sources = [w for w in words[:-1] if w not in heredocs]
-    return sources, len(heredocs), words[-1]
-
-
 def _why_not(ctx: Context, stage: Stage, add: n.Add, sources: list[str], heredocs: int, destination: str) -> str:
     """Why the ADD cannot become a COPY ("" when it can)."""
     for flag in add.flags:
@@ -111,7 +94,7 @@ def _why_not(ctx: Context, stage: Stage, add: n.Add, sources: list[str], heredoc
         if flag.name not in _FLAGS_COPY_TAKES:
             return f"dfix does not know what `--{flag.name}` would do for COPY"
     for source in map(_unquoted, sources):
-        if "://" in source or _GIT.search(source):
+        if is_remote(source):
             return "a source is a URL or a git repository"
         if "$" in source:
             return "a source has a variable"

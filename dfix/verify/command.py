@@ -15,7 +15,8 @@ from dfix.runner import Settings, process
 from dfix.verify import Options, Verdict, verify
 from dfix.verify.builders import Builder, BuilderError, find
 
-_NEEDS_VERIFY = ("--builder", "--context", "--target", "--build-arg", "--verify-run", "--verify-report")
+# --context is not among them: the rules read the build context too
+_NEEDS_VERIFY = ("--builder", "--target", "--build-arg", "--verify-run", "--verify-report")
 
 
 def verify_options(
@@ -24,7 +25,7 @@ def verify_options(
 ) -> tuple[Builder, Options] | None:
     """The builder and options, None without --verify; a usage error for
     options that make no sense, a clear error when nothing can build."""
-    given = [name for name, value in zip(_NEEDS_VERIFY, (builder, context, target, build_args, run, report_file)) if value]
+    given = [name for name, value in zip(_NEEDS_VERIFY, (builder, target, build_args, run, report_file)) if value]
     if not verify:
         if given:
             raise click.UsageError(f"{given[0]} needs --verify")
