@@ -95,10 +95,9 @@ def _install_after(
         script = scripts.get(id(instruction))
         if script is None:
             continue
-        pipelines = top_level_pipelines(script.script)
-        first = pipelines[0].commands[0] if pipelines and pipelines[0].commands else None
-        if isinstance(first, SimpleCommand) and _ecosystem(first) is not None:
-            return script, first, list(instructions[index + 1:position])
+        installs = [command for command in script.script.commands() if _ecosystem(command) is not None]
+        if installs:
+            return script, installs[0], list(instructions[index + 1:position])
     return None
 
 
@@ -155,6 +154,9 @@ def _plan(
     target = here if destination in (".", "./") else join("/", destination) if destination.startswith("/") else None
     if destination not in (".", "./") and (target is None or target != here):
         return "the install's working directory is not the COPY's destination", []
+    pipelines = top_level_pipelines(script.script)
+    if not pipelines or pipelines[0].commands[:1] != (command,):
+        return "the install is not the first command of its RUN", []
     operator = _operator_after_first(script)
     if operator not in (None, "&&"):
         return f"the install is joined to the rest of its RUN with `{operator}`", []
