@@ -34,7 +34,9 @@ a COPY of exactly the manifests that exist in the build context, with the
 whole-context COPY's flags, and the install with its RUN's flags and its
 environment go before the `COPY .`; ENV, ARG and LABEL lines between the
 two move up with it. The install must be the first command of its RUN
-(joined to the rest by `&&`).
+(joined to the rest by `&&`). A manifest the `.dockerignore` excludes is
+not copied (a COPY of it would fail the build), and when the install needs
+it (`package.json`, a requirements file ...) the fix is declined.
 
 Declined, with the reason, when the install may run project code or read
 the sources (`-e .` or local paths in a requirements file, npm lifecycle
@@ -166,11 +168,14 @@ def _plan(
 
 
 def _manifests(build, ecosystem: str, words: list[str]) -> tuple[str, list[str]]:
+    # a COPY of a path the .dockerignore excludes fails the build: optional ones are left out
     def present(*names: str) -> list[str]:
-        return [name for name in names if build.exists(name)]
+        return [name for name in names if build.exists(name) and not build.ignores(name)]
 
     def need(name: str) -> str:
-        return "" if build.exists(name) else f"{name} is not in the build context (made by the build?)"
+        if not build.exists(name):
+            return f"{name} is not in the build context (made by the build?)"
+        return f"the .dockerignore excludes {name}" if build.ignores(name) else ""
 
     if ecosystem in ("npm", "yarn", "pnpm"):
         missing = need("package.json")
@@ -227,6 +232,8 @@ def _requirements(build, files: list[str]) -> tuple[str, list[str]]:
         text = build.read(name)
         if text is None:
             return f"{name} is not in the build context (made by the build?)", []
+        if build.ignores(name):
+            return f"the .dockerignore excludes {name}", []
         out.append(name)
         folder = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
         for line in text.splitlines():
