@@ -4,9 +4,10 @@ layout (the RUN scripts themselves are in ``_run_scripts``)."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix
@@ -14,7 +15,7 @@ from dfix.rules._run_scripts import RunScript
 from dfix.rules._stages import Stage, stages
 from dfix.shell import edit
 from dfix.shell.commands import Invocation
-from dfix.shell.nodes import Node, Operator, Pipeline, SimpleCommand, Word
+from dfix.shell.nodes import Node, Operator, Pipeline, Script, SimpleCommand, Word
 
 
 
@@ -50,6 +51,45 @@ def mount_targets(run: n.Run, kinds: tuple[str, ...] = ("cache", "tmpfs")) -> li
     return targets
 
 
+def cache_mount_overlaps(run: n.Run, path: str, kinds: tuple[str, ...] = ("cache", "tmpfs")) -> bool:
+    """Whether a mount of the RUN (cache or tmpfs ones by default) is at
+    ``path``, above it or inside it: what a tool keeps there then does not
+    reach the image, or the author chose where it goes."""
+    path = path.rstrip("/")
+    for target in mount_targets(run, kinds):
+        target = target.rstrip("/")
+        if target == path or path.startswith(target + "/") or target.startswith(path + "/"):
+            return True
+    return False
+
+
+def removed_path(word: Word) -> str | None:
+    """What an `rm` argument names, `~` and `$HOME` read as root's home
+    (/root); None when dfix cannot tell."""
+    value = word.value
+    if value is None:
+        value = re.sub(r"^(\$HOME|\$\{HOME\})(?=/|$)", "/root", word.text.replace('"', ""))
+        if "$" in value or "`" in value:
+            return None
+    return re.sub(r"^~(?=/|$)", "/root", value)
+
+
+def removal_of(path: str, target: str) -> str:
+    """What removing ``path`` (maybe a glob) does to a mount at ``target``:
+    "in" when it only removes what is in the mount, or the mount point
+    itself; "above" when it removes a directory above the mount point (`rm`
+    then fails on it); "" when the two have nothing to do with each other."""
+    path = path.rstrip("/")
+    if path == target or path.startswith(target + "/"):
+        return "in"
+    pattern = path.split("/")
+    parts = target.split("/")
+    for end in range(2, len(parts) + 1):
+        if len(pattern) == end and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts[:end], pattern)):
+            return "above"
+    return "above" if path == "" else ""
+
+
 def final_image_stages(tree: n.Dockerfile) -> list[Stage]:
     """The stages that may end up in an image, as hadolint counts them: the
     last stage, every stage another one is built FROM (by name), and the
@@ -81,6 +121,17 @@ def insert_flag(command: SimpleCommand, anchor: Word, flag: str, title: str,
     return Fix.replace(command, edit.insert_word_after(command, anchor, flag), title, applicability)
 
 
+def removable(script: Script, pipeline: Pipeline) -> bool:
+    """Whether a top-level pipeline can go: joined by `&&`, `;` or a newline
+    on both sides (so that no `||` or `&` changes meaning), and not the only
+    command."""
+    parts = script.body.parts
+    index = next(i for i, part in enumerate(parts) if part is pipeline)
+    around = [p for p in (parts[index - 1] if index else None, parts[index + 1] if index + 1 < len(parts) else None)
+              if isinstance(p, Operator)]
+    return len(script.body.pipelines) > 1 and all(op.value in ("&&", ";", "\n") for op in around)
+
+
 def append_command(ctx: Context, body: RunScript, anchor: Pipeline, text: str, title: str,
                    applicability: Applicability = Applicability.SAFE) -> Fix | None:
     """``anchor && text`` in the body's layout: on the same line when the body
@@ -106,6 +157,17 @@ def append_command(ctx: Context, body: RunScript, anchor: Pipeline, text: str, t
     else:
         spaces = layout.break_before() if operator == "&&" else layout.break_after_semicolon()
     return Fix.replace(script, edit.append_after(script, anchor, text, spaces, operator), title, applicability)
+
+
+def with_flags(run: n.Run, flags: Sequence[str], layout: edit.Layout | None) -> n.Run:
+    """``run`` with ``flags`` after its own: on its line without ``layout``,
+    else each on a continuation line of its own, and the command too."""
+    broken = n.Whitespace((" ", layout.continuation(), layout.indent)) if layout else n.Whitespace((" ",))
+    new = tuple(n.Flag(n.Whitespace((" ",)) if i == 0 and not run.flags else broken, (flag,)) for i, flag in enumerate(flags))
+    space = run.body.whitespace_before
+    if layout is not None and not space.continuations:
+        space = broken
+    return run.with_changes(flags=(*run.flags, *new), body=run.body.with_changes(whitespace_before=space))
 
 
 def fits_on_one_line(ctx: Context, body: RunScript, added: str) -> bool:

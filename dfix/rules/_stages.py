@@ -103,3 +103,16 @@ def shell_at(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> li
     """The shell that runs ``instruction``'s shell form: ``/bin/sh -c``
     unless a SHELL instruction says otherwise."""
     return explicit_shell(tree, stage, instruction) or ["/bin/sh", "-c"]
+
+
+def env_before(tree: n.Dockerfile, stage: Stage, instruction: n.Instruction) -> dict[str, str]:
+    """The ENV values set before ``instruction``, in its stage and in the
+    stages it is built FROM (quotes around a value removed)."""
+    env: dict[str, str] = {}
+    for each in reversed(ancestry(tree, stage)):
+        for candidate in each.instructions:
+            if candidate is instruction:
+                break
+            if isinstance(candidate, n.Env):
+                env.update((pair.key.value, pair.value.value.strip("\"'")) for pair in candidate.pairs)
+    return env

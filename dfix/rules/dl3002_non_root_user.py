@@ -72,7 +72,7 @@ from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailabi
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._stages import Stage, ancestry, shell_at
-from dfix.rules._users import UID_GID, CreateUser
+from dfix.rules._users import UID_GID, CreateUser, is_root
 from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout
 
@@ -153,11 +153,6 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 
 def user_of(instruction: n.User) -> str:
     return instruction.value.value.strip() if instruction.value is not None else ""
-
-
-def is_root(user: str) -> bool:
-    """``root``, ``0``, with or without a group."""
-    return user.partition(":")[0] in ("root", "0")
 
 
 def _literal(user: str) -> bool:

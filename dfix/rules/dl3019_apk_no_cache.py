@@ -19,7 +19,9 @@ RUN has it, an `apk update` of that RUN (joined by `&&` or `;`) and the
 removal of `/var/cache/apk/*` have nothing left to do and go away; an
 `apk update` stays when the RUN also runs other apk commands that read the
 index (such as `apk upgrade`). Nothing is reported when a cache mount serves
-`/var/cache/apk`.
+`/var/cache/apk`; a cache mount on `/etc/apk/cache` (apk's package cache
+when it is a directory, as DF111 mounts it) is reported, as hadolint does,
+but not fixed.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from typing import Iterator
 from dfix.cst.visit import replace_nodes
 from dfix.rules._api import Context, Diagnostic, Fix, Rule
 from dfix.rules._run_scripts import RunScript
-from dfix.rules._runs import mount_targets, opaque_mentions, report
+from dfix.rules._runs import cache_mount_overlaps, opaque_mentions, removable, report
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, hadolint_flags, invocation
-from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand
+from dfix.shell.nodes import Pipeline, Script, SimpleCommand
 
 MESSAGE = "`apk add` without `--no-cache` keeps the package index in the image"
 _APK_CACHE = ("/var/cache/apk/*", "/var/cache/apk", "/var/cache/apk/")
@@ -46,11 +48,14 @@ def _add_word(call: Invocation):
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for body in ctx.run_scripts():
-        if any(target.startswith("/var/cache/apk") for target in mount_targets(body.run)):
+        if cache_mount_overlaps(body.run, "/var/cache/apk"):
             continue
         calls = [call for call in body.invocations() if call.name == "apk"]
         adds = [c for c in calls if _add_word(c) is not None and "no-cache" not in hadolint_flags(c)]
-        if adds:
+        if adds and cache_mount_overlaps(body.run, "/etc/apk/cache"):
+            # apk's package cache when it is a directory (DF111 mounts it): hadolint still reports it
+            yield ctx.decline(body.run, MESSAGE, "a cache mount serves apk's cache")
+        elif adds:
             fix = None if body.in_heredoc else Fix.replace(body.script, _fixed(body, calls, adds), "Add `--no-cache`")
             yield report(ctx, body, body.run, MESSAGE, fix)
         if opaque_mentions(body, r"(?<![\w/-])apk\b[^;&|]*\badd\b"):
@@ -74,20 +79,10 @@ def _single_call(pipeline: Pipeline) -> Invocation | None:
     return invocation(pipeline.parts[0])
 
 
-def _removable(script: Script, pipeline: Pipeline) -> bool:
-    """Only drop a command joined by `&&`, `;` or a newline, so that no `||`
-    or `&` changes meaning, and never the only command."""
-    parts = script.body.parts
-    index = next(i for i, part in enumerate(parts) if part is pipeline)
-    around = [p for p in (parts[index - 1] if index else None, parts[index + 1] if index + 1 < len(parts) else None)
-              if isinstance(p, Operator)]
-    return len(script.body.pipelines) > 1 and all(op.value in ("&&", ";", "\n") for op in around)
-
-
 def _drop(script: Script, matches) -> Script:
     for pipeline in edit.top_level_pipelines(script):
         call = _single_call(pipeline)
-        if call is not None and matches(call) and _removable(script, pipeline):
+        if call is not None and matches(call) and removable(script, pipeline):
             script = edit.remove_pipeline(script, pipeline)
     return script
 
@@ -103,7 +98,7 @@ def _drop_cache_removal(script: Script) -> Script:
         if not cache:
             continue
         if len(cache) == len(paths):
-            if _removable(script, pipeline):
+            if removable(script, pipeline):
                 script = edit.remove_pipeline(script, pipeline)
         else:
             command = call.command

@@ -15,6 +15,9 @@ becomes
 Safe: later yum commands fetch the metadata again when they need it.
 `yum clean all` is appended after the last `yum install` of the RUN, in the
 RUN's layout. A `yum clean ...` or an `rm -rf` after the install counts.
+When a cache mount serves yum's cache (`/var/cache/yum`, or `/var/cache/dnf`
+where yum is dnf), the cache is not in the image and `yum clean all` would
+only empty the mount: reported, as hadolint does, but not fixed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.rules._api import Context, Diagnostic, Rule
-from dfix.rules._runs import missing_cleanup
+from dfix.rules._run_scripts import RunScript
+from dfix.rules._runs import cache_mount_overlaps, missing_cleanup
 from dfix.shell.commands import Invocation, has_argument
 
 MESSAGE = "`yum clean all` is missing after `yum install`"
@@ -38,10 +42,17 @@ def _cleans(call: Invocation) -> bool:
     )
 
 
+def _mounted(body: RunScript) -> str | None:
+    """Why not to fix: a cache mount serves yum's cache (DF111 adds one)."""
+    if any(cache_mount_overlaps(body.run, path) for path in ("/var/cache/yum", "/var/cache/dnf")):
+        return "a cache mount serves yum's cache"
+    return None
+
+
 def check(ctx: Context) -> Iterator[Diagnostic]:
     yield from missing_cleanup(
         ctx, installs=_installs, cleans=_cleans, command="yum clean all", message=MESSAGE,
-        opaque=r"(?<![\w/-])yum\b[^;&|]*\binstall\b",
+        opaque=r"(?<![\w/-])yum\b[^;&|]*\binstall\b", decline=_mounted,
     )
 
 

@@ -218,6 +218,22 @@ def append_after(
     return script.with_changes(body=body.with_changes(parts=parts))
 
 
+def insert_before(
+    script: Script, anchor: Pipeline, texts: Sequence[str], spaces: tuple[Whitespace, Whitespace], operator: str = "&&"
+) -> Script:
+    """``texts`` as commands before ``anchor``, each joined to the next by
+    ``operator`` with ``spaces`` around it: the first takes ``anchor``'s
+    leading blanks."""
+    parts = list(script.body.parts)
+    index = next(i for i, part in enumerate(parts) if part is anchor)
+    before, after = spaces
+    new: list[Node] = []
+    for text in texts:
+        new += [with_leading_space(parse_pipeline(text), after if new else leading_space(anchor)), Operator(before, (operator,))]
+    parts[index:index + 1] = [*new, with_leading_space(anchor, after)]
+    return script.with_changes(body=script.body.with_changes(parts=tuple(parts)))
+
+
 def joins_with_semicolons_under_set_e(script: Script) -> bool:
     """A ``set -e; a; b`` script: it joins commands with ``;`` and stops at
     the first failure, so a new command can be joined the same way."""
