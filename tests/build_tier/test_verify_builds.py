@@ -18,7 +18,7 @@ from tests.conftest import REPORT
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_FIXTURES = ROOT / "fixtures" / "build"
-SAFE = sorted(path.name for path in BUILD_FIXTURES.iterdir() if not path.name.startswith(("unsafe", "split")))
+SAFE = sorted(path.name for path in BUILD_FIXTURES.iterdir() if not path.name.startswith(("unsafe", "split", "rebuild")))
 SPLIT = sorted(path.name for path in BUILD_FIXTURES.iterdir() if path.name.startswith("split"))
 
 
