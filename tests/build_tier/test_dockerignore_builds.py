@@ -52,7 +52,7 @@ from dfix import dockerignore
 from dfix.rules._copies import context_copies
 from dfix.rules._stages import stages
 from tests.build_tier import standins
-from tests.build_tier.test_rebuild_speed import environment, overlay_root
+from tests.build_tier.test_rebuild_speed import copy_standins, environment, overlay_root
 from tests.conftest import FIXTURES, REPORT
 from tests.test_context_rules import materialize
 
@@ -395,26 +395,7 @@ def store(build_env, tmp_path_factory) -> Iterator[str]:
                "BUILDAH_ISOLATION": "chroot"}
     archives = tmp_path_factory.mktemp("df112-standins")
     try:
-        for base in bases():
-            name = standins.qualify(base)
-            source = standins.inspect_raw(name)
-            assert source, f"the build tier has no {base} stand-in"
-            with environment(**overlay):
-                present = standins.inspect_raw(name)
-            if present and present["FromImageID"] == source["FromImageID"]:
-                continue
-            archive = archives / "image.tar"
-            standins.buildah("push", "--quiet", name, f"docker-archive:{archive}")
-            with environment(**overlay):
-                image = standins.buildah("pull", "--quiet", f"docker-archive:{archive}").strip().splitlines()[-1]
-                standins.buildah("tag", image, name)
-            archive.unlink()
-        with environment(**overlay):  # can a container of the store run here?
-            container = standins.buildah("from", "--quiet", "--pull=never", name).strip().splitlines()[-1]
-            try:
-                standins.buildah("run", "--isolation", "chroot", container, "--", "true")
-            finally:
-                standins.buildah("rm", container, check=False)
+        copy_standins(overlay, list(bases()), archives)
     except standins.BuildahError as error:
         print(f"\n[DF112] no overlay storage here ({str(error).splitlines()[0]}): building on vfs", flush=True)
         yield "vfs"

@@ -85,6 +85,32 @@ def environment(**values: str) -> Iterator[None]:
         yield
 
 
+def copy_standins(overlay: dict[str, str], bases: list[str], archives: Path) -> None:
+    """Copy the stand-ins of ``bases`` from the tier's store into the overlay
+    store (when not there yet), and check a container of it runs here;
+    standins.BuildahError when it cannot."""
+    for base in bases:
+        name = standins.qualify(base)
+        source = standins.inspect_raw(name)
+        assert source, f"the build tier has no {base} stand-in"
+        with environment(**overlay):
+            present = standins.inspect_raw(name)
+        if present and present["FromImageID"] == source["FromImageID"]:
+            continue
+        archive = archives / "image.tar"
+        standins.buildah("push", "--quiet", name, f"docker-archive:{archive}")
+        with environment(**overlay):
+            image = standins.buildah("pull", "--quiet", f"docker-archive:{archive}").strip().splitlines()[-1]
+            standins.buildah("tag", image, name)
+        archive.unlink()
+    with environment(**overlay):  # can a container of the store run here?
+        container = standins.buildah("from", "--quiet", "--pull=never", name).strip().splitlines()[-1]
+        try:
+            standins.buildah("run", "--isolation", "chroot", container, "--", "true")
+        finally:
+            standins.buildah("rm", container, check=False)
+
+
 @pytest.fixture(scope="module")
 def overlay_store(build_env, tmp_path_factory) -> Iterator[None]:
     """os.environ set for builds in the overlay store, with the apps' base
@@ -98,26 +124,7 @@ def overlay_store(build_env, tmp_path_factory) -> Iterator[None]:
     overlay = {"DFIX_BUILDAH_DRIVER": "overlay", "DFIX_BUILDAH_ROOT": str(root), "BUILDAH_ISOLATION": "chroot"}
     archives = tmp_path_factory.mktemp("standins")
     try:
-        for base in sorted({app.base for app in APPS}):
-            name = standins.qualify(base)
-            source = standins.inspect_raw(name)
-            assert source, f"the build tier has no {base} stand-in"
-            with environment(**overlay):
-                present = standins.inspect_raw(name)
-            if present and present["FromImageID"] == source["FromImageID"]:
-                continue
-            archive = archives / "image.tar"
-            standins.buildah("push", "--quiet", name, f"docker-archive:{archive}")
-            with environment(**overlay):
-                image = standins.buildah("pull", "--quiet", f"docker-archive:{archive}").strip().splitlines()[-1]
-                standins.buildah("tag", image, name)
-            archive.unlink()
-        with environment(**overlay):  # can a container of the store run here?
-            container = standins.buildah("from", "--quiet", "--pull=never", name).strip().splitlines()[-1]
-            try:
-                standins.buildah("run", "--isolation", "chroot", container, "--", "true")
-            finally:
-                standins.buildah("rm", container, check=False)
+        copy_standins(overlay, sorted({app.base for app in APPS}), archives)
     except standins.BuildahError as error:
         pytest.skip(f"no overlay storage here: {str(error).splitlines()[0]}")
     conf = archives / "storage.conf"
