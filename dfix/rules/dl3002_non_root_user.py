@@ -41,9 +41,13 @@ ENTRYPOINT. Which user:
 - node images: their `node` user (UID 1000);
 - otherwise a system user and group `app`, UID and GID 10001, no login shell
   and no home, made the way the base image's family makes users: `groupadd`
-  and `useradd` on Debian, Ubuntu and RHEL-like images (installing
-  `shadow-utils` first on the minimal ones and Amazon Linux, which lack it),
-  `addgroup -S` and `adduser -S -D -H` on Alpine and BusyBox;
+  and `useradd` on Debian, Ubuntu and RHEL-like images, `addgroup -S` and
+  `adduser -S -D -H` on Alpine and BusyBox;
+- where no such tool is sure to be there (the minimal RHEL-like images and
+  Amazon Linux, which lack `useradd`; SUSE; a family dfix does not know, when
+  a shell-form RUN of the stage ran in `/bin/sh` and nothing says Windows):
+  the user and group written to `/etc/passwd` and `/etc/group` with `echo`,
+  which works on every Linux and installs nothing;
 - distroless and scratch images have no shell to create users with: their
   conventional `nonroot` UID and GID, 65532.
 
@@ -53,7 +57,8 @@ working directory and VOLUME directories the stage uses are given to the new
 user (not recursively, so no layer copies the files), so that the program
 can write there as it did.
 
-Declined: an unknown base image family (no guess: add a user yourself),
+Declined: an unknown base image family with no RUN that shows a POSIX
+shell (no guess: add a user yourself),
 images whose entrypoint starts as root and drops privileges itself (nginx,
 httpd, postgres, mysql, redis ...), programs that start as root (sshd,
 supervisord, cron, an init ...), a stage whose SHELL is not a POSIX shell,
@@ -67,12 +72,12 @@ import re
 from typing import Iterator, Sequence
 
 from dfix.cst import nodes as n
-from dfix.images import ALPINE, BUSYBOX, DEBIAN, DISTROLESS, RHEL, SCRATCH, WINDOWS
+from dfix.images import DISTROLESS, SCRATCH, WINDOWS
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._images import family, image_of
 from dfix.rules._new_lines import insertion_point, instructions_from_text, keyword_like, with_line_end
 from dfix.rules._stages import Stage, ancestry, shell_at
-from dfix.rules._users import UID_GID, CreateUser, is_root
+from dfix.rules._users import UID_GID, create_user, is_root
 from dfix.shell.commands import POSIX_SHELLS, invocations
 from dfix.shell.edit import file_layout
 
@@ -146,7 +151,8 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     else:
         lines = _new_user(ctx, final, kind, image)
     if not lines:
-        yield ctx.decline(anchor, message, f"dfix does not know how to create a user on {image or 'this image'}")
+        yield ctx.decline(anchor, message, "the base image's family is unknown and no RUN shows a POSIX shell: "
+                                           "create a user yourself, then switch to it")
         return
     yield ctx.report(anchor, message, _insert(ctx, final, lines))
 
@@ -163,8 +169,6 @@ def _reason_to_decline(ctx: Context, final: Stage, kind: str, image: str) -> str
     match = _DROP_PRIVILEGES.search(image)
     if match:
         return f"{match.group(2)}'s entrypoint starts as root and drops privileges itself"
-    if kind not in (DEBIAN, ALPINE, BUSYBOX, RHEL, DISTROLESS, SCRATCH):
-        return "the base image's family is unknown: create a user the way it does, then switch to it"
     program = _program_needing_root(ctx, final)
     if program:
         return f"{program} starts as root"
@@ -251,32 +255,13 @@ def _new_user(ctx: Context, final: Stage, kind: str, image: str) -> list[str]:
         if pattern.search(image):
             chown = [f"RUN chown {user} {' '.join(dirs)}"] if dirs else []
             return [*chown, f"USER {user}"]
-    commands = _create_commands(kind, image)
-    if not commands:
+    way = create_user(kind, image, ctx.tree, ancestry(ctx.tree, final))
+    if way is None:
         return []
+    commands = way.commands()
     if dirs:
         commands.append(f"chown {UID_GID} {' '.join(dirs)}")
     return ["RUN " + file_layout(ctx.tree, ctx.newline).joined(commands), f"USER {UID_GID}"]
-
-
-def _create_commands(kind: str, image: str) -> list[str]:
-    prefix: list[str] = []
-    if kind == RHEL:
-        if re.search(r"photon|mariner", image):
-            return []
-        manager = _rhel_manager_without_useradd(image)
-        if manager:
-            prefix = [f"{manager} install -y shadow-utils", f"{manager} clean all"]
-    return [*prefix, *CreateUser(kind).commands()]
-
-
-def _rhel_manager_without_useradd(image: str) -> str | None:
-    """The package manager of RHEL-like images that ship without shadow-utils."""
-    if re.search(r"minimal|-micro|slim", image):
-        return "microdnf"
-    if "amazonlinux" in image:
-        return "yum" if re.search(r"amazonlinux:2(\.|$|-)", image) else "dnf"
-    return None
 
 
 def _workdir(ctx: Context, final: Stage) -> str:
