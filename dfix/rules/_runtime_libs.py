@@ -1,5 +1,13 @@
 """Which system packages only build, and which runtime library a `-dev`
-package is built against (Debian bookworm's names, and Alpine's), for DF100."""
+package is built against (Debian's names by release, and Alpine's), for DF100.
+
+Source: the Depends of each `-dev` package in the Debian archive
+(packages.debian.org, bookworm; bullseye, buster and trixie where the
+library's name differs there) and in Alpine's aports (pkgs.alpinelinux.org).
+The bookworm table was checked with `apt-cache depends` on bookworm. A
+library renamed for trixie's 64-bit time_t (`libssl3t64`) still answers to
+its bookworm name, which apt resolves to it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,20 @@ BUILD_ONLY = frozenset((
     # Alpine's
     "build-base", "alpine-sdk",
 ))
+
+# What only compiles: a runtime stage left with none of these, nor a `-dev`
+# package, has nothing a split would take away (see _split/gain.py).
+TOOLCHAIN = frozenset((
+    "build-essential", "gcc", "g++", "make", "cmake", "autoconf", "automake", "libtool", "musl-dev", "libc-dev",
+    "libc6-dev", "linux-headers", "python3-dev", "python-dev", "python2-dev", "cargo", "rustc", "golang", "golang-go",
+    "clang", "llvm", "gfortran", "nasm", "swig", "build-base", "alpine-sdk",
+))
+
+
+def is_toolchain(package: str) -> bool:
+    """A compiler, a build tool or a header package (`-dev`, `-devel`)."""
+    return package in TOOLCHAIN or package.endswith(("-dev", "-devel"))
+
 
 # -dev package -> the library a program built against it loads at run time.
 RUNTIME_LIBS = {
@@ -34,6 +56,7 @@ RUNTIME_LIBS = {
     "libmariadb-dev": "libmariadb3",
     "libmariadb-dev-compat": "libmariadb3",
     "default-libmysqlclient-dev": "libmariadb3",
+    "libmariadbclient-dev": "libmariadb3",
     "libmysqlclient-dev": "libmariadb3",
     "libsqlite3-dev": "libsqlite3-0",
     "libyaml-dev": "libyaml-0-2",
@@ -84,6 +107,25 @@ RUNTIME_LIBS = {
     "libmemcached-dev": "libmemcached11",
 }
 
+# Where another Debian release names the library otherwise (bookworm's above).
+RELEASE_RUNTIME_LIBS = {
+    "bullseye": {
+        "libffi-dev": "libffi7", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+        "libwebp-dev": "libwebp6", "libgdal-dev": "libgdal28", "libproj-dev": "libproj19",
+        "libldap2-dev": "libldap-2.4-2",
+    },
+    "buster": {
+        "libffi-dev": "libffi6", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+        "libwebp-dev": "libwebp6", "libgdal-dev": "libgdal20", "libproj-dev": "libproj13",
+        "libldap2-dev": "libldap-2.4-2", "libre2-dev": "libre2-5", "libreadline-dev": "libreadline7",
+        "libevent-dev": "libevent-2.1-6", "libhdf5-dev": "libhdf5-103",
+    },
+    "trixie": {
+        "libgdal-dev": "libgdal36", "libldap2-dev": "libldap2", "libldap-dev": "libldap2",
+        "libhdf5-dev": "libhdf5-310", "libre2-dev": "libre2-11",
+    },
+}
+
 
 # The same on Alpine, whose names differ (libffi-dev installs libffi, not
 # libffi8): a Debian name in `apk add` fails the build.
@@ -106,8 +148,40 @@ ALPINE_RUNTIME_LIBS = {
     "yaml-dev": "yaml",
     "gmp-dev": "gmp",
     "cairo-dev": "cairo",
+    "openjpeg-dev": "openjpeg",
+    "tiff-dev": "tiff",
+    "libwebp-dev": "libwebp",
+    "lcms2-dev": "lcms2",
+    "lapack-dev": "lapack",
+    "openblas-dev": "openblas",
+    "pcre-dev": "pcre",
+    "geos-dev": "geos",
+    "gdal-dev": "gdal",
+    "proj-dev": "proj",
+    "hdf5-dev": "hdf5",
+    "unixodbc-dev": "unixodbc",
+    "libsodium-dev": "libsodium",
+    "zeromq-dev": "libzmq",
+    "librdkafka-dev": "librdkafka",
+    "cyrus-sasl-dev": "libsasl",
+    "krb5-dev": "krb5-libs",
+    "bzip2-dev": "libbz2",
+    "xz-dev": "xz-libs",
+    "zstd-dev": "zstd-libs",
+    "readline-dev": "readline",
+    "ncurses-dev": "ncurses-libs",
+    "libevent-dev": "libevent",
+    "libuv-dev": "libuv",
+    "glib-dev": "glib",
+    "pango-dev": "pango",
+    "libusb-dev": "libusb",
+    "file-dev": "libmagic",
 }
 
 
-def runtime_library(package: str, alpine: bool = False) -> str | None:
-    return (ALPINE_RUNTIME_LIBS if alpine else RUNTIME_LIBS).get(package)
+def runtime_library(package: str, alpine: bool = False, release: str = "bookworm") -> str | None:
+    """The library ``package`` (a `-dev` package) is built against, by its
+    name on Alpine or in the Debian ``release``; None when dfix does not know."""
+    if alpine:
+        return ALPINE_RUNTIME_LIBS.get(package)
+    return RELEASE_RUNTIME_LIBS.get(release, {}).get(package) or RUNTIME_LIBS.get(package)

@@ -66,6 +66,7 @@ from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._packages import operands
 from dfix.rules._split import go, java, node, python, rust
+from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
@@ -76,12 +77,15 @@ from dfix.shell.nodes import SimpleCommand
 # The working directory the official images of each ecosystem start in.
 _BASE_WORKDIRS = ((re.compile(r"(^|/)golang(:|@|$)"), "/go"), (re.compile(r"(^|/)(node|python|rust|maven)(:|@|$)"), "/"))
 
+# The official images only: of another image (gcr.io/google_appengine/python,
+# someone's golang) dfix knows no runtime variant, nor what it holds.
+_OFFICIAL = r"^(docker\.io/)?(library/)?"
 _ECOSYSTEMS = (
-    ("go", re.compile(r"(^|/)golang(:|@|$)")),
-    ("node", re.compile(r"(^|/)node(:|@|$)")),
-    ("python", re.compile(r"(^|/)python(:|@|$)")),
-    ("java", re.compile(r"(^|/)(maven|gradle)(:|@|$)")),
-    ("rust", re.compile(r"(^|/)rust(:|@|$)")),
+    ("go", re.compile(_OFFICIAL + r"golang(:|@|$)")),
+    ("node", re.compile(_OFFICIAL + r"node(:|@|$)")),
+    ("python", re.compile(_OFFICIAL + r"python(:|@|$)")),
+    ("java", re.compile(_OFFICIAL + r"(maven|gradle)(:|@|$)")),
+    ("rust", re.compile(_OFFICIAL + r"rust(:|@|$)")),
 )
 _BUILD_TOOLS = {
     "go": {"go"},
@@ -110,7 +114,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         return
     runs = [i for i in stage.instructions if isinstance(i, n.Run)]
     builds = runs_pip if ecosystem == "python" else lambda run: runs_tool(run, _BUILD_TOOLS[ecosystem])
-    if not any(builds(run) for run in runs):
+    if not any(builds(run) for run in runs) or not gains(stage, ecosystem, image):
         return
     message = "A single stage ships the build toolchain: split it into a build stage and a runtime stage"
     try:

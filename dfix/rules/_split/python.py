@@ -11,12 +11,14 @@ from dfix.images import ALPINE, DEBIAN
 from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
 from dfix.rules._split.commands import runs_pip
 from dfix.rules._split.plan import Blocked, Plan
-from dfix.rules._split.runtime_images import slim
+from dfix.rules._split.runtime_images import debian_release, slim
 from dfix.rules._stages import Stage
 
 
 def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
-    runtime_packages = _runtime_packages(packages, alpine="alpine" in image)
+    # the slim image is of the same Debian release as the build's: its library names
+    release = debian_release(image) or "bookworm"
+    runtime_packages = _runtime_packages(packages, "alpine" in image, release)
     if re.search(r":2(\.|-|$)", image):
         raise Blocked("Python 2 has no venv module")
     result = Plan("python", slim(image, "python"))
@@ -43,7 +45,7 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     return result
 
 
-def _runtime_packages(packages: list[str], alpine: bool) -> list[str]:
+def _runtime_packages(packages: list[str], alpine: bool, release: str) -> list[str]:
     """What the runtime installs for the build's packages: a `-dev` package's
     runtime library, other packages as they are, compilers not at all."""
     runtime_packages = []
@@ -51,9 +53,10 @@ def _runtime_packages(packages: list[str], alpine: bool) -> list[str]:
         if package in BUILD_ONLY:
             continue
         if package.endswith("-dev"):
-            library = runtime_library(package, alpine)
+            library = runtime_library(package, alpine, release)
             if library is None:
-                raise Blocked(f"dfix does not know the runtime library of {package}")
+                where = "Alpine" if alpine else f"Debian {release}"
+                raise Blocked(f"dfix does not know the runtime library of {package} in {where}")
             runtime_packages.append(library)
         else:
             runtime_packages.append(package)
