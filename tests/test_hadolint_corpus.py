@@ -43,9 +43,6 @@ def _deliberate(code: str, line: int, fixed: dfix.cst.nodes.Dockerfile, applied:
         # a build stage's user never runs the image: dfix reports the final stage only
         froms = [i.start_line for i in fixed.instructions if isinstance(i, dfix.cst.nodes.From)]
         return bool(froms) and line < froms[-1]
-    if code in ("DL3033", "DL3041"):
-        # DL3002 installs shadow-utils where minimal images lack useradd; hadolint wants its version pinned
-        return "DL3002" in applied and instruction is not None and "shadow-utils" in instruction.code
     if code.startswith("SC"):
         # DL4006's SHELL makes ShellCheck read the stage as bash or ash instead of sh: its warnings change dialect
         return "DL4006" in applied

@@ -8,7 +8,12 @@ compromise. An unprivileged user costs nothing at run time.
 
 dfix reports the final stage (the image) when its last USER is root or 0,
 like hadolint, and also when no USER is set at all and the stage defines a
-CMD or ENTRYPOINT (a file without either builds a base image for others).
+CMD or ENTRYPOINT, or is a scratch image given no shell (no busybox, no root
+file system ADDed): nothing built FROM it can RUN, so a USER breaks no later
+build. Any other file without CMD or ENTRYPOINT is left alone: most build a
+base image for others (the official images, CI and development images), whose
+RUNs would fail as an unprivileged user, and nothing in a file tells such a
+base apart from an application started with a command of its own.
 Build stages are not reported: their user never runs the image. Images
 known to run as a non-root user already (`:nonroot` tags, `-unprivileged`,
 bitnami) are not reported either.
@@ -126,16 +131,16 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     users = [i for stage in reversed(chain) for i in stage.instructions if isinstance(i, n.User)]
     last = users[-1] if users else None
     image = image_of(ctx.tree, chain[-1]).lower()
+    kind = family(ctx.tree, final)
     if last is not None:
         if not is_root(user_of(last)):
             return
         anchor, message = last, "The last USER is root: the container runs as root"
     else:
         runs = any(isinstance(i, (n.Cmd, n.Entrypoint)) for stage in chain for i in stage.instructions)
-        if not runs or _NON_ROOT_IMAGES.search(image):
+        if not (runs or _shell_less_scratch(chain, kind)) or _NON_ROOT_IMAGES.search(image):
             return
         anchor, message = final.from_, "The image runs as root: switch to an unprivileged USER"
-    kind = family(ctx.tree, final)
     if kind == WINDOWS:
         return
     reason = _reason_to_decline(ctx, final, kind, image)
@@ -163,6 +168,25 @@ def user_of(instruction: n.User) -> str:
 
 def _literal(user: str) -> bool:
     return bool(user) and "$" not in user
+
+
+def _shell_less_scratch(chain: Sequence[Stage], kind: str) -> bool:
+    """A scratch image given no shell: whatever later runs in it runs as its
+    USER, and no RUN of an image built FROM it can need root (there is no
+    shell to run one). A copied shell or busybox, or an archive ADD unpacks
+    (a root file system), makes it a base like any other."""
+    if kind != SCRATCH:
+        return False
+    for stage in chain:
+        for instruction in stage.instructions:
+            if isinstance(instruction, (n.Copy, n.Add)):
+                words = re.split(r"[\s\"',\[\]]+", instruction.code)
+                names = {word.rstrip("/").rsplit("/", 1)[-1] for word in words}
+                if names & (POSIX_SHELLS | {"busybox"}) or (
+                    isinstance(instruction, n.Add) and any(re.search(r"\.(tar|tgz|txz|tbz2?)(\.\w+)?$", w) for w in words)
+                ):
+                    return False
+    return True
 
 
 def _reason_to_decline(ctx: Context, final: Stage, kind: str, image: str) -> str:
