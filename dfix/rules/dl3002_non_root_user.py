@@ -14,6 +14,7 @@ build. Any other file without CMD or ENTRYPOINT is left alone: most build a
 base image for others (the official images, CI and development images), whose
 RUNs would fail as an unprivileged user, and nothing in a file tells such a
 base apart from an application started with a command of its own.
+
 Build stages are not reported: their user never runs the image. Images
 known to run as a non-root user already (`:nonroot` tags, `-unprivileged`,
 bitnami) are not reported either.
@@ -57,17 +58,17 @@ ENTRYPOINT. Which user:
   conventional `nonroot` UID and GID, 65532.
 
 The USER is numeric where dfix knows the UID, so that Kubernetes'
-`runAsNonRoot` can check it (and hadolint's DL3066 has nothing to say). Copied files stay root's and readable; the
-working directory and VOLUME directories the stage uses are given to the new
-user (not recursively, so no layer copies the files), so that the program
-can write there as it did.
+`runAsNonRoot` can check it (and hadolint's DL3066 has nothing to say).
+Copied files stay root's and readable; the working directory and VOLUME
+directories the stage uses are given to the new user (not recursively, so
+no layer copies the files), so that the program can write there as it did.
 
 Declined: an unknown base image family with no RUN that shows a POSIX
-shell (no guess: add a user yourself),
-images whose entrypoint starts as root and drops privileges itself (nginx,
-httpd, postgres, mysql, redis ...), programs that start as root (sshd,
-supervisord, cron, an init ...), a stage whose SHELL is not a POSIX shell,
-and a working directory under /root (the new user could not read it).
+shell (no guess: add a user yourself), images whose entrypoint starts as
+root and drops privileges itself (nginx, httpd, postgres, mysql, redis ...),
+programs that start as root (sshd, supervisord, cron, an init ...), a stage
+whose SHELL is not a POSIX shell, and a working directory under /root (the
+new user could not read it).
 Windows images are not reported.
 """
 
