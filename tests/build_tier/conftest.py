@@ -14,7 +14,8 @@ from tests.build_tier import standins
 
 #: the stand-ins the build fixtures are built FROM
 NEEDED = (
-    "debian:bookworm-slim", "python:3.11-slim", "node:18", "golang:1.19", "rust:1.75",
+    "debian:bookworm-slim", "python:3.11-slim", "python:3.11", "node:18", "golang:1.19", "rust:1.75",
+    "acme/baseos:1",
     "gcr.io/distroless/static-debian12:nonroot",
 )
 

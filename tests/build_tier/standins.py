@@ -429,7 +429,7 @@ def recipes() -> list[StandIn]:
         debian, name=q(f"debian:{SUITE}-slim"), aliases=(q("debian:12-slim"),), slim=True)
     python = StandIn(
         name=q("python:3.11-slim"),
-        aliases=(q(f"python:3.11-slim-{SUITE}"), q("python:3.11"), q(f"python:3.11-{SUITE}")),
+        aliases=(q(f"python:3.11-slim-{SUITE}"),),
         base=debian_slim.name,
         script="set -eu\n" + _APT_INSTALL.format(
             pkgs="ca-certificates netbase tzdata python3 python3-pip python3-venv "
@@ -445,6 +445,15 @@ def recipes() -> list[StandIn]:
         env_from=(("PYTHON_VERSION",
                    "python3 -c 'import platform; print(platform.python_version())'"),),
         cmd=("python3",))
+    # the full python image: the slim one with Python's headers (the real one, on
+    # buildpack-deps, has them under /usr/local/include), so that an sdist with a
+    # C extension (psycopg2) compiles once the Dockerfile installs gcc
+    python_full = StandIn(
+        name=q("python:3.11"), aliases=(q(f"python:3.11-{SUITE}"),),
+        base=python.name,
+        script="set -eu\n" + _APT_INSTALL.format(pkgs="python3-dev")
+        + "\npython3 -c 'import sysconfig, os; assert os.path.exists(os.path.join("
+          "sysconfig.get_paths()[\"include\"], \"Python.h\"))'\n")
     node = StandIn(
         name=q(f"node:18-{SUITE}-slim"),
         aliases=(q("node:18-slim"), q("node:18"), q(f"node:18-{SUITE}")),
@@ -496,7 +505,18 @@ def recipes() -> list[StandIn]:
         ),
         env=(("PATH", DEFAULT_PATH), ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")),
         user="65532", workdir="/home/nonroot")
-    return [debian, debian_slim, python, node, golang, rust, distroless]
+    # a base image of a family dfix does not know (by name, and its RUNs use no
+    # package manager): the slim Debian root under another name, without the
+    # shadow tools (useradd, groupadd, adduser), as in a minimal in-house base
+    baseos = StandIn(
+        name=q("acme/baseos:1"), aliases=(q("acme/baseos:latest"),),
+        base=debian_slim.name,
+        script="set -eu\n"
+               "rm -f /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/adduser /usr/sbin/addgroup "
+               "/usr/sbin/newusers /usr/sbin/chpasswd\n"
+               "! command -v useradd\n",
+        env=(("PATH", DEFAULT_PATH),), cmd=("sh",))
+    return [debian, debian_slim, python, python_full, node, golang, rust, distroless, baseos]
 
 
 # --------------------------------------------------------------------------
@@ -732,7 +752,7 @@ def ensure(names: Sequence[str] | None = None, *, mirror: str | None = None,
                 results.append(Result(recipe.name, list(recipe.aliases), "present", 0.0, present))
                 continue
             old = inspect_raw(recipe.name)
-            if old:
+            if old and not _named_by_others(old["FromImageID"], recipe, all_recipes):
                 stale_ids.append(old["FromImageID"])
             if recipe.base is None:
                 for result in _make_debian(all_recipes, hashes, mirror, security_mirror, stale_ids):
@@ -741,6 +761,20 @@ def ensure(names: Sequence[str] | None = None, *, mirror: str | None = None,
             else:
                 results.append(_make_derived(recipe, hashes[recipe.name]))
     return results
+
+
+def _named_by_others(image_id: str, recipe: StandIn, all_recipes: list[StandIn]) -> bool:
+    """Whether another stand-in's name is on the image (a name that was an alias
+    of another stand-in and is now one of its own, as python:3.11 was of
+    python:3.11-slim): that image is not stale, only its name moves."""
+    for other in all_recipes:
+        if other is recipe or recipe.name in other.names:
+            continue
+        for name in other.names:
+            raw = inspect_raw(name)
+            if raw and raw["FromImageID"] == image_id:
+                return True
+    return False
 
 
 @contextlib.contextmanager
