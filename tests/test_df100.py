@@ -10,6 +10,7 @@ original set none; Python's virtualenv first on PATH)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -41,23 +42,49 @@ def stages_of(tree: n.Dockerfile) -> list[list[n.Instruction]]:
     return out
 
 
-def workdirs(stage: list[n.Instruction]) -> list[str]:
-    current, out = "/", ["/"]
+def workdirs(stage: list[n.Instruction], global_args: dict[str, str] | None = None) -> list[str]:
+    """The WORKDIRs of a stage, absolute, their variables filled in from the
+    ENVs and ARG defaults before them (and golang's GOPATH)."""
+    known = {"GOPATH": "/go"} if re.search(r"(^|/)golang(:|$)", stage[0].image or "") else {}
+    global_args = global_args or {}
+    current = known.get("GOPATH", "/")  # the golang image's WORKDIR is /go
+    out = [current]
     for instruction in stage:
+        if isinstance(instruction, n.Env):
+            known.update((p.key.value, p.value.value.strip('"')) for p in instruction.pairs)
+        if isinstance(instruction, n.Arg):
+            known.update((kv.key.value, kv.value.value if kv.equals else global_args.get(kv.key.value, ""))
+                         for kv in instruction.args)
         if isinstance(instruction, n.Workdir):
-            value = instruction.value.value
+            value = re.sub(r"\$\{?(\w+)\}?", lambda m: known.get(m.group(1), m.group(0)), instruction.value.value)
             current = value if value.startswith("/") else current.rstrip("/") + "/" + value
             out.append(current)
     return out
 
 
-def produced_by(build: list[n.Instruction], source: str) -> bool:
+def globals_of(tree: n.Dockerfile) -> dict[str, str]:
+    out = {}
+    for instruction in tree.instructions:
+        if isinstance(instruction, n.From):
+            break
+        if isinstance(instruction, n.Arg):
+            out.update((kv.key.value, kv.value.value) for kv in instruction.args)
+    return out
+
+
+def produced_by(build: list[n.Instruction], source: str, global_args: dict[str, str]) -> bool:
     text = "\n".join(i.code for i in build if isinstance(i, n.Run))
-    dirs = workdirs(build)
+    dirs = workdirs(build, global_args)
     if source in dirs[1:]:
         return True  # the application folder (Node)
     if source == "/opt/venv":
         return "python -m venv /opt/venv" in text
+    if re.search(r"\bgo (install|get)\b", text) and re.fullmatch(r"/go/bin/[\w.-]+", source):
+        return True  # `go install` puts the binary in $GOPATH/bin
+    for folder in dirs:  # `go build` without `-o` names the binary after its folder or file
+        built = re.findall(r"\bgo build\b(?![^&;|\n]*-o\s)[^&;|\n]*", text)
+        if built and source.rsplit("/", 1)[0] == folder.rstrip("/") and "/" in source:
+            return True
     for output in re.findall(r"\bgo build\b[^&;|\n]*?-o\s+(\S+)", text):
         if source in (output, *(d.rstrip("/") + "/" + output for d in dirs)):
             return True
@@ -79,12 +106,12 @@ def check_structure(original: str, fixed: str) -> None:
     for copy in (i for i in runtime if isinstance(i, n.Copy)):
         if any(f.name == "from" and f.value == name for f in copy.flags):
             for source in copy.values[:-1]:
-                assert produced_by(build, source), f"{source} is not made by the build stage"
+                assert produced_by(build, source, globals_of(dfix.parse(fixed))), f"{source} is not made by the build stage"
     # the container is configured as before
     assert [i.code.strip() for i in runtime if isinstance(i, _CONFIG)] == [
         i.code.strip() for i in old_stage if isinstance(i, _CONFIG)
     ]
-    assert workdirs(runtime)[-1] == workdirs(old_stage)[-1]
+    assert workdirs(runtime)[-1] == workdirs(old_stage, globals_of(dfix.parse(original)))[-1]
     old_env = [i.code.strip() for i in old_stage if isinstance(i, n.Env)]
     new_env = [i.code.strip() for i in runtime if isinstance(i, n.Env)]
     assert [e for e in new_env if "/opt/venv" not in e] == old_env
@@ -114,17 +141,29 @@ def test_every_dev_package_maps_to_a_library_not_a_header() -> None:
 
 @pytest.mark.corpus
 def test_corpus_outputs_are_sound() -> None:
-    split_count = declined = 0
+    """Every split is sound, and at least half the files DF100 reports are
+    split: the finding is worth its noise (issue 15)."""
+    split_count = 0
+    reasons: Counter[str] = Counter()
     for name in corpus_names():
         if isinstance(corpus_tree(name), dfix.ParseError):
             continue
         text = corpus_text(name)
         result = dfix.fix(text, select="DF100", unsafe=True)
-        declined += any(d.id == "DF100" and d.declined for d in result.diagnostics)
         if "DF100" in result.applied:
             split_count += 1
             check_structure(text, result.code)
-    REPORT["DF100 on the corpus"] = f"{split_count} files split, {declined} reported without a fix (what blocked them is said)"
+            continue
+        for d in result.diagnostics:
+            if d.id == "DF100" and d.declined:
+                found = re.search(r"\(not fixed: (.*)\)$", d.message)
+                reasons[found.group(1) if found else d.message] += 1
+    declined = sum(reasons.values())
+    by_reason = "; ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    REPORT["DF100 on the corpus"] = (
+        f"{split_count} of {split_count + declined} reported files split; reported only: {by_reason or 'none'}"
+    )
+    assert split_count * 2 >= split_count + declined, REPORT["DF100 on the corpus"]
 
 
 def test_package_options_and_their_values_are_not_packages() -> None:

@@ -70,6 +70,7 @@ from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
+from dfix.rules._split.variables import BASE_ENV, Values, global_args
 from dfix.rules._stages import Stage
 from dfix.rules._workdir import after_workdir
 from dfix.shell.nodes import SimpleCommand
@@ -118,7 +119,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         return
     message = "A single stage ships the build toolchain: split it into a build stage and a runtime stage"
     try:
-        plan = _plan(stage, ecosystem, image)
+        plan = _plan(stage, ecosystem, image, global_args(list(ctx.stages)))
     except Blocked as why:
         yield ctx.decline(stage.from_, message, str(why))
         return
@@ -128,7 +129,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 # ---------------------------------------------------------------- what blocks a split
 
 
-def _plan(stage: Stage, ecosystem: str, image: str) -> Plan:
+def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | None]) -> Plan:
     """The ecosystem's plan for the stage; Blocked by what would keep any
     split from running as the original did, or by the ecosystem's planner."""
     if "$" in image.split(":")[0]:
@@ -136,9 +137,13 @@ def _plan(stage: Stage, ecosystem: str, image: str) -> Plan:
     workdir = _base_workdir(ecosystem, image)
     workdirs: dict[int, str] = {}
     packages: list[str] = []
+    values = Values(globals_, BASE_ENV.get(ecosystem, {}))
     for instruction in stage.instructions[1:]:
+        values.see(instruction)
         if isinstance(instruction, n.Workdir):
-            written = instruction.value.value if instruction.value else ""
+            written = values.expand(instruction.value.value if instruction.value else "")
+            if written is None:
+                raise Blocked("a WORKDIR with a variable whose value dfix does not know (no ENV or ARG default)")
             if workdir is None and not written.startswith("/"):
                 raise Blocked(f"a relative WORKDIR, and dfix does not know the working directory of {image}")
             value = after_workdir(workdir or "/", written)
@@ -161,6 +166,7 @@ def _plan(stage: Stage, ecosystem: str, image: str) -> Plan:
     users = [i for i in stage.instructions if isinstance(i, n.User)]
     plan = _PLANNERS[ecosystem](stage, image, workdir, workdirs, packages)
     plan.workdir = workdir
+    plan.workdirs = workdirs
     if users and plan.ecosystem != "node":
         user = users[-1].value.value if users[-1].value else ""
         if not re.fullmatch(r"\d+(:\d+)?", user or "") and not (plan.ecosystem == "go" and user == "nonroot"):

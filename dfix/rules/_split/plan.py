@@ -29,6 +29,10 @@ class Plan:
     copy_chown: str | None = None
     #: the working directory the original ends in, which the runtime keeps
     workdir: str = "/"
+    #: the working directory at each instruction of the original (by id), resolved
+    workdirs: dict[int, str] = field(default_factory=dict)
+    #: the original RUNs the runtime repeats (users, folders, links: no toolchain needed)
+    replayed: list[n.Run] = field(default_factory=list)
     #: an ENV line the build stage gets right after its FROM
     build_env: str | None = None
     #: the USER the runtime gets when the original set none

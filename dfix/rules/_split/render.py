@@ -104,30 +104,39 @@ def _build_stage(ctx: Context, from_line: n.From, kept: list[n.Line], plan: Plan
 def _runtime_stage(ctx: Context, lines: list[n.Line], moved: list[n.Line], plan: Plan, lower: bool, name: str) -> list[str]:
     nl = ctx.newline
     out = [_styled(f"FROM {plan.runtime_image}", lower) + nl]
+    distroless = plan.runtime_image.startswith("gcr.io/distroless")
+    replayed = {id(i) for i in (*plan.repeated_copies, *plan.replayed)}
     # the ARGs the runtime's lines use
-    runtime_text = "".join(line.code for line in moved) + "".join(line.code for line in plan.repeated_copies)
-    for arg in (i for i in lines if isinstance(i, n.Arg)):
-        names = [kv.key.value for kv in arg.args]
-        if any(re.search(r"\$\{?" + re.escape(key) + r"\b", runtime_text) for key in names):
-            out.append(_with_newline(arg.code.lstrip(), nl))
+    kept = [*moved, *plan.repeated_copies, *plan.replayed, *(line for line in lines if isinstance(line, n.Env))]
+    runtime_text = "".join(line.code for line in kept)
     for step in plan.runtime_setup:
         if isinstance(step, CreateUser):
             # broken over lines the way the file's RUNs are
             step = "RUN " + file_layout(ctx.tree, nl).joined(step.commands())
         out.append(_styled(step, lower) + nl)
-    distroless = plan.runtime_image.startswith("gcr.io/distroless")
-    for line in lines[1:]:
-        # distroless has no shell for a SHELL to name
-        if isinstance(line, n.Env) or (isinstance(line, n.Shell) and not distroless):
-            out.append(_with_newline(line.code.lstrip(), nl))
-    if plan.workdir != "/" or distroless:
-        # the same working directory as the original, written out: the runtime image's may differ
-        out.append(_styled(f"WORKDIR {plan.workdir}", lower) + nl)
     chown = f" --chown={plan.copy_chown}" if plan.copy_chown else ""
     for source, destination in plan.copies:
         out.append(_styled(f"COPY --from={name}{chown} {source} {destination}", lower) + nl)
-    for copy in plan.repeated_copies:
-        out.append(_with_newline(copy.code.lstrip(), nl))
+    # then the original's lines the runtime keeps, in their order: each COPY
+    # and RUN in the working directory it had, the ENVs and ARGs before them
+    current = None  # the runtime image's: written out before the first COPY or RUN (DL3045)
+    for line in lines[1:]:
+        if isinstance(line, n.Arg):
+            names = [kv.key.value for kv in line.args]
+            if any(re.search(r"\$\{?" + re.escape(key) + r"\b", runtime_text) for key in names):
+                out.append(_with_newline(line.code.lstrip(), nl))
+        # distroless has no shell for a SHELL to name
+        elif isinstance(line, n.Env) or (isinstance(line, n.Shell) and not distroless):
+            out.append(_with_newline(line.code.lstrip(), nl))
+        elif id(line) in replayed:
+            workdir = plan.workdirs.get(id(line), plan.workdir)
+            if workdir != current:
+                out.append(_styled(f"WORKDIR {workdir}", lower) + nl)
+                current = workdir
+            out.append(_with_newline(line.code.lstrip(), nl))
+    if plan.workdir != (current or "/") or (distroless and current is None):
+        # the same working directory as the original, written out: the runtime image's may differ
+        out.append(_styled(f"WORKDIR {plan.workdir}", lower) + nl)
     if plan.user:  # None when the author's USER moved here
         out.append(_styled(f"USER {plan.user}", lower) + nl)
     for line in moved:
