@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.build_tier import standins
 from tests.conftest import REPORT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,69 @@ def verify(directory: Path, env: dict[str, str], *args: str) -> tuple[dict, subp
     assert report.exists(), result.stderr
     (verdict,) = json.loads(report.read_text())
     return verdict, result
+
+
+def smoke_of(directory: Path) -> str:
+    return re.search(r"^# smoke: (.+)$", (directory / "Dockerfile").read_text(), re.M).group(1)
+
+
+def fix(directory: Path, env: dict[str, str], *args: str) -> str:
+    """`dfix --write` (no --verify) on the Dockerfile in ``directory``; its new text."""
+    dockerfile = directory / "Dockerfile"
+    result = subprocess.run([sys.executable, "-m", "dfix", "--write", *args, str(dockerfile)],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    return dockerfile.read_text()
+
+
+def run_output(dockerfile: Path, context: Path, command: str) -> tuple[int, str]:
+    """Build ``dockerfile`` (the layers --verify just built are cache hits) and run
+    ``command`` in a container of it as the image's user: exit status and output."""
+    tag = f"localhost/dfix-build-tier-{dockerfile.parent.name}-{abs(hash(dockerfile.read_text())) % 10**8}:latest"
+    built = standins.build(dockerfile, context, tag, timeout=1200)
+    assert built.returncode == 0, built.stdout[-3000:]
+    try:
+        container = standins.buildah("from", "--quiet", "--pull=never", tag).strip().splitlines()[-1]
+        try:
+            argv = ["/bin/sh", "-c", command] if re.search(r"[|&;<>()$`\\*?]", command) else command.split()
+            proc = subprocess.run(standins.buildah_cmd("run", "--isolation", "chroot", container, "--", *argv),
+                                  env=standins._env(), text=True, capture_output=True, timeout=300)
+            return proc.returncode, (proc.stdout + proc.stderr).strip()
+        finally:
+            standins.buildah("rm", container, check=False)
+    finally:
+        standins.remove_image(tag)
+
+
+def fixed_output(directory: Path, env: dict[str, str], *args: str, command: str | None = None,
+                 before: bool = False) -> tuple[str | None, str, str]:
+    """The smoke's (or ``command``'s) output in the image of the fixed Dockerfile
+    (and with ``before``, of the original one: a copy of a large image costs
+    time on vfs), and the fixed text."""
+    command = command or smoke_of(directory)
+    original = directory.parent / f"{directory.name}.Dockerfile.original"  # out of the build context
+    shutil.copy(directory / "Dockerfile", original)
+    fixed = fix(directory, env, *args)
+    outputs: list[str | None] = [None]
+    for dockerfile in (original, directory / "Dockerfile"):
+        if dockerfile == original and not before:
+            continue
+        status, output = run_output(dockerfile, directory, command)
+        assert status == 0, output
+        outputs.append(output)
+    return outputs[-2], outputs[-1], fixed
+
+
+def last_stage(text: str) -> str:
+    return re.split(r"^FROM ", text, flags=re.M)[-1]
+
+
+def installed_packages(stage: str) -> list[str]:
+    """The packages the stage's `apt-get install` commands name."""
+    packages = []
+    for command in re.findall(r"apt-get install ([^&;\n]+)", stage):
+        packages += [word for word in command.split() if not word.startswith("-")]
+    return packages
 
 
 @pytest.fixture
@@ -81,9 +145,48 @@ def test_unsafe_fixes_build_and_their_config_changes_are_named(build_env, fixtur
     assert verdict["ok"]
 
 
+def test_dl3002_on_an_unknown_family_writes_the_user_into_the_passwd_files(build_env, fixture_copy) -> None:
+    """acme/baseos:1 is the Debian root under a name dfix does not know, without
+    useradd or groupadd: DL3002 appends its user to /etc/passwd and /etc/group
+    with the shell the RUN shows, and the image then runs as 10001."""
+    directory = fixture_copy("unsafe_user_unknown_family")
+    verdict, result = verify(directory, build_env, "--select", "DL3002", "--unsafe-fixes")
+    before, after = verdict["before"], verdict["after"]
+    assert before["built"], before.get("log")
+    assert after["built"], (after.get("log"), result.stderr)
+    assert verdict["unsafe_applied"] == ["DL3002"], result.stderr
+    assert verdict["config_changes"] == {"User": {"before": None, "after": "10001:10001"}}
+    assert after["config"]["User"] == "10001:10001"
+    assert before["smoke_exit"] == after["smoke_exit"] == 0, result.stderr
+    assert verdict["ok"]
+    before_out, after_out, fixed = fixed_output(directory, build_env, "--select", "DL3002", "--unsafe-fixes",
+                                                before=True)
+    instructions = "\n".join(line for line in fixed.splitlines() if not line.startswith("#"))
+    assert ">> /etc/passwd" in instructions and "useradd" not in instructions, fixed
+    assert before_out is not None
+    assert before_out.splitlines()[0].startswith("uid=0 gid=0 user=root"), before_out
+    assert after_out.splitlines()[0].startswith("uid=10001 gid=10001 user=app"), after_out
+    assert after_out.splitlines()[1] == before_out.splitlines()[1] == "built on Linux"
+    REPORT["build tier: DL3002 unknown family (acme/baseos, no useradd)"] = (
+        f"{before['size'] / 1e6:.1f} MB -> {after['size'] / 1e6:.1f} MB, {before['layers']} -> {after['layers']} layers; "
+        f"smoke {before_out.splitlines()[0]!r} -> {after_out.splitlines()[0]!r}"
+    )
+
+
+#: what a split's runtime image shows beyond building and behaving the same:
+#: the user it runs as (config), the smoke's first line there, the packages its
+#: runtime stage installs (all of them: no compiler, no -dev package)
+SPLIT_RUNTIME = {
+    "split_go_nobody": {"user": "nobody", "output": r"uid=65534 gid=65534"},
+    "split_python_libpq": {"user": "10001:10001", "output": r"psycopg2 2\.9\.\d+ libpq \d{5,6} uid 10001",
+                           "installs": ["libpq5"]},
+}
+
+
 @pytest.mark.parametrize("name", SPLIT)
 def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: str, build_env, fixture_copy) -> None:
-    verdict, result = verify(fixture_copy(name), build_env, "--select", "DF100", "--unsafe-fixes")
+    directory = fixture_copy(name)
+    verdict, result = verify(directory, build_env, "--select", "DF100", "--unsafe-fixes")
     before, after = verdict["before"], verdict["after"]
     assert verdict["applied"] == ["DF100"], result.stderr
     assert before["built"], before.get("log")
@@ -94,7 +197,25 @@ def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: 
     assert set(verdict["config_changes"]) <= {"User", "Env", "Labels"}, verdict["config_changes"]
     assert after["size"] < before["size"], result.stderr
     assert verdict["ok"]
-    REPORT[f"build tier: DF100 {name.removeprefix('split_')}"] = (
-        f"{before['size'] / 1e6:.1f} MB -> {after['size'] / 1e6:.1f} MB "
-        f"({(after['size'] - before['size']) / before['size']:+.1%}), {before['layers']} -> {after['layers']} layers"
-    )
+    # the runtime never runs as root
+    assert (after["config"]["User"] or "root").split(":")[0] not in ("root", "0"), after["config"]
+    line = (f"{before['size'] / 1e6:.1f} MB -> {after['size'] / 1e6:.1f} MB "
+            f"({(after['size'] - before['size']) / before['size']:+.1%}), {before['layers']} -> {after['layers']} layers")
+    expected = SPLIT_RUNTIME.get(name)
+    if expected:
+        assert after["config"]["User"] == expected["user"], verdict["config_changes"]
+        command = smoke_of(directory)
+        if "installs" in expected:  # and nothing else: no compiler, no -dev package
+            command += (" && echo --- && (dpkg-query -W -f '${db:Status-Status} ${Package}\\n' "
+                        + " ".join(expected["installs"]) + " gcc libc6-dev libpq-dev 2>/dev/null; true)")
+        _, after_out, fixed = fixed_output(directory, build_env, "--select", "DF100", "--unsafe-fixes",
+                                           command=command)
+        assert re.fullmatch(expected["output"], after_out.splitlines()[0]), after_out
+        if "installs" in expected:
+            assert installed_packages(last_stage(fixed)) == expected["installs"], fixed
+            packages = after_out.partition("---")[2]
+            for package in expected["installs"]:
+                assert re.search(rf"^installed {re.escape(package)}$", packages, re.M), after_out
+            assert not re.search(r"^installed (gcc|libc6-dev|libpq-dev)$", packages, re.M), after_out
+        line += f"; smoke after: {after_out.splitlines()[0]!r}"
+    REPORT[f"build tier: DF100 {name.removeprefix('split_')}"] = line
