@@ -70,8 +70,10 @@ from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
+from dfix.rules._split.setup import check_replayable, image_has_user, is_setup, makes_source_folders, users_created
 from dfix.rules._split.variables import BASE_ENV, Values, global_args
 from dfix.rules._stages import Stage
+from dfix.rules._users import is_root
 from dfix.rules._workdir import after_workdir
 from dfix.shell.nodes import SimpleCommand
 
@@ -138,6 +140,8 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     workdirs: dict[int, str] = {}
     packages: list[str] = []
     values = Values(globals_, BASE_ENV.get(ecosystem, {}))
+    user: str | None = None  # the USER in effect
+    replayed: list[n.Run] = []
     for instruction in stage.instructions[1:]:
         values.see(instruction)
         if isinstance(instruction, n.Workdir):
@@ -157,19 +161,34 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
             raise Blocked("an ADD downloads a file the runtime may need")
         if isinstance(instruction, (n.Copy, n.Add)) and any(f.name == "from" for f in instruction.flags):
             raise Blocked("a COPY --from brings files from another image")
+        if isinstance(instruction, n.User):
+            user = instruction.value.value if instruction.value else None
         if isinstance(instruction, n.Run):
+            if ecosystem in ("go", "rust", "java") and makes_source_folders(instruction):
+                continue
+            if is_setup(instruction):
+                check_replayable(instruction, user)
+                replayed.append(instruction)
+                continue
+            if ecosystem == "python" and runs_pip(instruction) and user and not is_root(user):
+                raise Blocked(f"pip runs as `{user}`, who could not create the virtualenv in /opt")
             packages += _check_run(instruction, ecosystem)
         if isinstance(instruction, (n.Cmd, n.Entrypoint)):
             _check_runtime_command(instruction)
     if workdir is None:
         raise Blocked(f"no WORKDIR, and dfix does not know the working directory of {image}")
-    users = [i for i in stage.instructions if isinstance(i, n.User)]
     plan = _PLANNERS[ecosystem](stage, image, workdir, workdirs, packages)
     plan.workdir = workdir
     plan.workdirs = workdirs
-    if users and plan.ecosystem != "node":
-        user = users[-1].value.value if users[-1].value else ""
-        if not re.fullmatch(r"\d+(:\d+)?", user or "") and not (plan.ecosystem == "go" and user == "nonroot"):
+    plan.replayed = replayed
+    if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
+        # distroless has no shell to run the setup again; the static binary runs on any Debian
+        plan.runtime_image = "debian:bookworm-slim"
+        plan.run_as_new_user()
+        plan.notes.append("the setup RUNs need a shell, so the static binary runs on debian:bookworm-slim")
+    if user is not None:
+        # the author's user, carried to the runtime when its image has it or the replayed setup creates it
+        if not (image_has_user(plan.runtime_image, user) or user.partition(":")[0] in users_created(replayed)):
             raise Blocked(f"the stage runs as `{user}`, a user the runtime image does not have")
         plan.keep_authors_user()
     return plan

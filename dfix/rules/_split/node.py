@@ -21,13 +21,13 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
         raise Blocked("the application is not in a WORKDIR of its own")
     tools = {command_name(c) for run in stage.instructions if isinstance(run, n.Run) for c in script_of(run).commands()}
     users = [i for i in stage.instructions if isinstance(i, n.User)]
-    if users and (users[-1].value.value if users[-1].value else "") not in ("node", "1000", NODE_USER):
-        raise Blocked("the stage runs as a user the node image does not have")
+    user = (users[-1].value.value if users[-1].value else "") if users else None
     result = Plan("node", slim(image, "node"))
     prune = _prune(tools, image)
     result.build_lines.append((None, f"RUN {prune}"))
     result.copies = [(workdir, workdir)]
-    result.copy_chown = NODE_USER
+    if user in (None, "node", "1000", NODE_USER):
+        result.copy_chown = NODE_USER  # as the runtime's `node` user may write its folder
     result.user = None if users else NODE_USER
     result.notes.append(f"the build drops its dev dependencies (`{prune}`)")
     return result

@@ -23,9 +23,9 @@ def split_fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
     body = ctx.tree.body
     start = _start(ctx.tree, stage)
     lines = list(body[start:])
-    # the final USER moves to the runtime stage (a Node build keeps it: the runtime runs as `node`)
+    # the final USER goes to the runtime stage (and stays in the build when a RUN after it runs as that user)
     users = [line for line in lines if isinstance(line, n.User)]
-    final_user = users[-1] if users and plan.ecosystem != "node" else None
+    final_user = users[-1] if users else None
     kept, moved = _kept_and_moved(lines[1:], final_user)
     lower = stage.from_.keyword_text.code.islower()
     name = stage.from_.stage_name or "build"
@@ -65,6 +65,8 @@ def _kept_and_moved(lines: list[n.Line], final_user: n.User | None) -> tuple[lis
         goes = isinstance(line, RUNTIME_ONLY) or line is final_user
         (moved if goes else kept).extend([*pending, line])
         pending = []
+        if line is final_user and any(isinstance(later, n.Run) for later in lines[lines.index(line) + 1:]):
+            kept.append(line)
     kept += pending
     return kept, moved
 
