@@ -88,8 +88,10 @@ def produced_by(build: list[n.Instruction], source: str, global_args: dict[str, 
     for output in re.findall(r"\bgo build\b[^&;|\n]*?-o\s+(\S+)", text):
         if source in (output, *(d.rstrip("/") + "/" + output for d in dirs)):
             return True
-    tool = re.search(r"\b(mvn|gradle|cargo)\b", text)
-    return bool(tool) and any(source.startswith(d.rstrip("/") + "/target/") for d in dirs)
+    # Maven's and Cargo's target/, Gradle's build/ (a jar, a folder of classes or jars, `*.jar`)
+    tool = re.search(r"\b(mvnw?|gradlew?|cargo)\b", text)
+    outputs = ("/target/", "/build/") if tool and tool.group(1).startswith("gradle") else ("/target/",)
+    return bool(tool) and any(source.startswith(d.rstrip("/") + o) for d in dirs for o in outputs)
 
 
 def check_structure(original: str, fixed: str) -> None:
