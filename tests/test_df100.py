@@ -77,6 +77,8 @@ def produced_by(build: list[n.Instruction], source: str, global_args: dict[str, 
     dirs = workdirs(build, global_args)
     if source in dirs[1:]:
         return True  # the application folder (Node)
+    if source in ("/usr/local/lib/node_modules", "/usr/local/bin"):
+        return bool(re.search(r"\bnpm (install|i|add)\b[^&;|\n]*\s(-g|--global)\b", text))
     if source == "/opt/venv":
         return "python -m venv /opt/venv" in text
     if re.search(r"\bgo (install|get)\b", text) and re.fullmatch(r"/go/bin/[\w.-]+", source):

@@ -104,6 +104,11 @@ _PLANNERS: dict[str, Callable[[Stage, str, str, dict[int, str], list[str]], Plan
 # Commands any build may run: they change nothing the runtime needs.
 _HARMLESS = {"cd", "mkdir", "true", "set", "echo", "rm"}
 _PACKAGE_MANAGERS = {"apt-get", "apt", "apk"}
+# Downloads and unpacking: build inputs, where only an artifact reaches the runtime.
+_DOWNLOADS = {"curl", "wget", "git", "unzip", "tar"}
+_ARTIFACT_ONLY = ("go", "rust", "java")
+_GIT_OPTIONS_WITH_VALUES = {"--branch", "-b", "--depth", "--origin", "-o", "--config", "-c", "--reference", "--jobs", "-j",
+                            "--filter", "--shallow-since", "--shallow-exclude", "--separate-git-dir", "--template"}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -141,6 +146,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     packages: list[str] = []
     values = Values(globals_, BASE_ENV.get(ecosystem, {}))
     user: str | None = None  # the USER in effect
+    clones: list[str] = []
     replayed: list[n.Run] = []
     for instruction in stage.instructions[1:]:
         values.see(instruction)
@@ -172,11 +178,13 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
                 continue
             if ecosystem == "python" and runs_pip(instruction) and user and not is_root(user):
                 raise Blocked(f"pip runs as `{user}`, who could not create the virtualenv in /opt")
-            packages += _check_run(instruction, ecosystem)
+            packages += _check_run(instruction, ecosystem, clones, workdir or "/")
         if isinstance(instruction, (n.Cmd, n.Entrypoint)):
             _check_runtime_command(instruction)
     if workdir is None:
         raise Blocked(f"no WORKDIR, and dfix does not know the working directory of {image}")
+    if any(not (clone + "/").startswith(workdir.rstrip("/") + "/") or workdir == "/" for clone in clones):
+        raise Blocked("a RUN runs `git clone` outside the application folder, whose files would not reach the runtime")
     plan = _PLANNERS[ecosystem](stage, image, workdir, workdirs, packages)
     plan.workdir = workdir
     plan.workdirs = workdirs
@@ -194,9 +202,10 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     return plan
 
 
-def _check_run(run: n.Run, ecosystem: str) -> list[str]:
+def _check_run(run: n.Run, ecosystem: str, clones: list[str], workdir: str) -> list[str]:
     """The system packages the RUN installs; Blocked for a RUN whose effect
-    the runtime stage could not keep."""
+    the runtime stage could not keep. The folders `git clone` writes (Node:
+    the application folder must hold them) go to ``clones``."""
     if run.heredocs:
         raise Blocked("a RUN with a heredoc")
     script = script_of(run)
@@ -205,12 +214,18 @@ def _check_run(run: n.Run, ecosystem: str) -> list[str]:
     if script.is_opaque or script.opaque_parts:
         raise Blocked("a RUN with shell text dfix cannot read")
     installed: list[str] = []
+    cds = any(command_name(c) == "cd" for c in script.commands())
     for command in script.commands():
         name = command_name(command)
         if not name:
             raise Blocked("a RUN runs a command whose name is a variable")
+        if ecosystem in _ARTIFACT_ONLY and name in _DOWNLOADS:
+            continue  # a build input: only the artifact reaches the runtime
         if command.redirects and name not in _BUILD_TOOLS[ecosystem]:
             raise Blocked(f"`{name}` writes a file with a redirection")
+        if ecosystem == "node" and name == "git" and not cds:
+            clones.append(_clone_destination(command, workdir))
+            continue
         if name in _HARMLESS or name in _BUILD_TOOLS[ecosystem]:
             if name in ("pip", "pip3") and any(w.value in ("--user", "--target", "-t", "--prefix") for w in command.arguments):
                 raise Blocked("pip installs outside the environment (--user, --target or --prefix)")
@@ -222,6 +237,21 @@ def _check_run(run: n.Run, ecosystem: str) -> list[str]:
             continue
         raise Blocked(f"a RUN runs `{name}`, whose files would not reach the runtime stage")
     return installed
+
+
+def _clone_destination(command: SimpleCommand, workdir: str) -> str:
+    """The folder `git clone URL DIR` writes (an explicit DIR only)."""
+    words = [w.value for w in command.arguments]
+    operands: list[str] = []
+    for index, word in enumerate(words):
+        if word and not word.startswith("-") and words[index - 1] not in _GIT_OPTIONS_WITH_VALUES:
+            operands.append(word)
+    if None in words or not operands or operands[0] != "clone" or len(operands) != 3:
+        raise Blocked("a RUN runs `git`, and dfix cannot tell which folder it writes")
+    destination = after_workdir(workdir, operands[2])
+    if destination is None:
+        raise Blocked("a RUN runs `git clone` into a folder dfix cannot resolve")
+    return destination
 
 
 def _installed(command: SimpleCommand) -> list[str]:

@@ -116,8 +116,9 @@ def _runtime_stage(ctx: Context, lines: list[n.Line], moved: list[n.Line], plan:
             # broken over lines the way the file's RUNs are
             step = "RUN " + file_layout(ctx.tree, nl).joined(step.commands())
         out.append(_styled(step, lower) + nl)
-    chown = f" --chown={plan.copy_chown}" if plan.copy_chown else ""
     for source, destination in plan.copies:
+        # only the application folder changes owner (Node's), never node's own /usr/local
+        chown = f" --chown={plan.copy_chown}" if plan.copy_chown and source == plan.workdir else ""
         out.append(_styled(f"COPY --from={name}{chown} {source} {destination}", lower) + nl)
     # then the original's lines the runtime keeps, in their order: each COPY
     # and RUN in the working directory it had, the ENVs and ARGs before them
