@@ -70,7 +70,7 @@ from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
-from dfix.rules._split.setup import check_replayable, image_has_user, is_setup, makes_source_folders, users_created
+from dfix.rules._split.setup import changes_built_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
 from dfix.rules._split.variables import BASE_ENV, Values, global_args
 from dfix.rules._stages import Stage
 from dfix.rules._users import is_root
@@ -124,6 +124,8 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     builds = runs_pip if ecosystem == "python" else lambda run: runs_tool(run, _BUILD_TOOLS[ecosystem])
     if not any(builds(run) for run in runs) or not gains(stage, ecosystem, image):
         return
+    if not any(isinstance(i, (n.Cmd, n.Entrypoint)) for i in stage.instructions):
+        return  # runs nothing of its own: a toolbox or a base for other images, whose toolchain is the point
     message = "A single stage ships the build toolchain: split it into a build stage and a runtime stage"
     try:
         plan = _plan(stage, ecosystem, image, global_args(list(ctx.stages)))
@@ -189,6 +191,10 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     plan.workdir = workdir
     plan.workdirs = workdirs
     plan.replayed = replayed
+    for run in replayed:
+        changed = changes_built_files(run, workdirs[id(run)], [destination for _, destination in plan.copies])
+        if changed:
+            raise Blocked(f"a setup RUN changes {changed}, which the runtime copies from the build")
     if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
         # distroless has no shell to run the setup again; the static binary runs on any Debian
         plan.runtime_image = "debian:bookworm-slim"

@@ -9,6 +9,7 @@ import re
 from dfix.cst import nodes as n
 from dfix.rules._split.commands import command_name, script_of
 from dfix.rules._split.plan import Blocked
+from dfix.rules._workdir import after_workdir
 
 # Commands that set the image up for running: the runtime stage repeats a RUN made of these only.
 SETUP = {"useradd", "adduser", "addgroup", "groupadd", "usermod", "mkdir", "chown", "chmod", "ln", "touch",
@@ -73,3 +74,18 @@ def makes_source_folders(run: n.Run) -> bool:
         and all(w.value and (w.value.startswith("-") or not w.value.startswith("/")) for w in c.arguments)
         for c in commands
     )
+
+
+def changes_built_files(run: n.Run, workdir: str, destinations: list[str]) -> str | None:
+    """A path a `chown`/`chmod` of the RUN changes inside what the runtime
+    copies from the build: the runtime runs its setup before that copy, so
+    the change would not reach the copied files."""
+    for command in script_of(run).commands():
+        if command_name(command) not in ("chown", "chmod"):
+            continue
+        operands = [w.value for w in command.arguments if not (w.value or "").startswith("-")]
+        for value in operands[1:]:  # after the owner or the mode
+            path = after_workdir(workdir, value) if value else None
+            if path and any((path + "/").startswith(d.rstrip("/") + "/") for d in destinations):
+                return path
+    return None
