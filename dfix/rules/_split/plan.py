@@ -27,6 +27,9 @@ class Plan:
     #: the original COPY lines the runtime repeats (Python's application files)
     repeated_copies: list[n.Instruction] = field(default_factory=list)
     copy_chown: str | None = None
+    #: the copies go before the repeated lines (Python's virtualenv: the application's
+    #: files change more often, and come after it for the layer cache)
+    copies_first: bool = False
     #: the working directory the original ends in, which the runtime keeps
     workdir: str = "/"
     #: the working directory at each instruction of the original (by id), resolved

@@ -38,6 +38,7 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
             )
         result.notes.append(f"the runtime installs {names} in place of the build's packages")
     result.copies = [("/opt/venv", "/opt/venv")]
+    result.copies_first = True
     result.repeated_copies = [i for i in stage.instructions if isinstance(i, (n.Copy, n.Add))]
     result.runtime_setup.append('ENV PATH="/opt/venv/bin:$PATH"')
     result.run_as_new_user(ALPINE if "alpine" in image else DEBIAN)

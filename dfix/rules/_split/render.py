@@ -116,6 +116,13 @@ def _runtime_stage(ctx: Context, lines: list[n.Line], moved: list[n.Line], plan:
             # broken over lines the way the file's RUNs are
             step = "RUN " + file_layout(ctx.tree, nl).joined(step.commands())
         out.append(_styled(step, lower) + nl)
+    copies = []
+    for source, destination in plan.copies:
+        # only the application folder changes owner (Node's), never node's own /usr/local
+        chown = f" --chown={plan.copy_chown}" if plan.copy_chown and source == plan.workdir else ""
+        copies.append(_styled(f"COPY --from={name}{chown} {source} {destination}", lower) + nl)
+    if plan.copies_first:
+        out += copies
     # the original's lines the runtime keeps, in their order: each COPY and
     # RUN in the working directory it had, the ENVs and ARGs before them; then
     # what the build made (after the setup: a replayed `mkdir /app` fails on a copied /app)
@@ -134,10 +141,8 @@ def _runtime_stage(ctx: Context, lines: list[n.Line], moved: list[n.Line], plan:
                 out.append(_styled(f"WORKDIR {workdir}", lower) + nl)
                 current = workdir
             out.append(_with_newline(line.code.lstrip(), nl))
-    for source, destination in plan.copies:
-        # only the application folder changes owner (Node's), never node's own /usr/local
-        chown = f" --chown={plan.copy_chown}" if plan.copy_chown and source == plan.workdir else ""
-        out.append(_styled(f"COPY --from={name}{chown} {source} {destination}", lower) + nl)
+    if not plan.copies_first:
+        out += copies
     if plan.workdir != (current or "/") or (distroless and current is None):
         # the same working directory as the original, written out: the runtime image's may differ
         out.append(_styled(f"WORKDIR {plan.workdir}", lower) + nl)
