@@ -68,9 +68,10 @@ class CreateUser:
 # then (Windows runs it with cmd).
 _WINDOWS_PROGRAMS = frozenset((
     "powershell", "pwsh", "cmd", "msiexec", "setx", "icacls", "dism", "choco", "reg", "robocopy", "xcopy",
-    "certutil", "net", "sc", "del", "copy", "move", "ren", "rd", "rmdir", "dir", "nuget",
+    "certutil", "net", "sc", "del", "copy", "move", "ren", "rd", "dir", "nuget",
 ))
 _WINDOWS_TEXT = re.compile(r"(^|[\s\"'=;(])[A-Za-z]:[\\/]|\.exe\b|\.ps1\b", re.IGNORECASE)
+
 
 def create_user(kind: str, image: str, tree: n.Dockerfile, chain: Sequence[Stage]) -> CreateUser | None:
     """How to create dfix's user on the final stage of ``chain`` (its first
@@ -81,8 +82,9 @@ def create_user(kind: str, image: str, tree: n.Dockerfile, chain: Sequence[Stage
     if kind == RHEL and not re.search(r"minimal|-micro|slim|amazonlinux|amzn|photon|mariner|azurelinux", image):
         return CreateUser(RHEL)
     # RHEL-like images without useradd (installing shadow-utils would add a
-    # package and hadolint's version-pin findings), SUSE, and families dfix
-    # does not know: the passwd files, given a POSIX shell to write them
+    # package and hadolint's version-pin findings), SUSE (whose micro images
+    # may lack a shell), and families dfix does not know once a RUN showed
+    # a POSIX shell: the passwd files
     if kind == RHEL or (kind == SUSE and "micro" not in image) or shows_posix_shell(tree, chain):
         return CreateUser(PASSWD)
     return None
