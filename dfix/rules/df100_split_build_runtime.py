@@ -8,46 +8,86 @@ base, a few megabytes. A build stage plus a minimal runtime stage is the
 most effective size and attack-surface change a Dockerfile can get, and the
 one people find hardest to do by hand.
 
+## What it looks at
+A single stage on an official `golang`, `node`, `python`, `maven`/`gradle`
+or `rust` image that builds (go, npm/yarn/pnpm, pip, mvn/gradle and their
+wrappers, cargo) and runs something (a CMD or ENTRYPOINT). There is no
+finding when a split would gain nothing: a slim or Alpine Python image
+whose build leaves no compiler or `-dev` package installed (none, or
+removed in the same layer) would become the same base with the same files;
+likewise a slim or Alpine Node image that installs no dev dependencies.
+Nor for a stage that runs nothing of its own (a toolbox, a base image).
+
 ## What the fix does
 The original stage becomes the build stage (`AS build`), unchanged but for
 what the ecosystem needs, and a runtime stage follows it:
 
-- **Go** (`go build -o PATH`): the binary at PATH is copied to
+- **Go**: the binary `go build -o PATH` writes; or, without `-o`, the one
+  the exec-form CMD or ENTRYPOINT names, where `go build` (`./name`, `go
+  build main.go`) or `go install` (`/go/bin/NAME`, or a bare NAME found on
+  PATH, copied to /usr/local/bin) puts it. It goes to
   `gcr.io/distroless/static-debian12:nonroot` when it is static
-  (`CGO_ENABLED=0` in the stage or the command) and the CMD and ENTRYPOINT
-  need no shell; else to `debian:bookworm-slim`, with an unprivileged user.
+  (`CGO_ENABLED=0`, or nothing says cgo) and nothing needs a shell; else to
+  the Debian slim image of the golang image's release.
 - **Node** (`npm ci`/`npm install`, yarn or pnpm, and any build script): the
-  build stage drops its dev dependencies after building (`npm prune
-  --omit=dev`, `yarn install --production`, `pnpm prune --prod`), and the
-  application folder (the WORKDIR) is copied, owned by `node`, to the slim
-  variant of the same node image, which runs as `node`.
+  build stage drops its dev dependencies (`npm prune --omit=dev`, ...), and
+  the application folder (the WORKDIR, which a `git clone` may have filled)
+  is copied to the slim variant of the same node image, owned by `node`
+  when the runtime runs as `node`. Global packages (`npm install -g`) go
+  with node's own /usr/local/lib/node_modules and /usr/local/bin; files
+  COPY put outside the application folder are copied again.
 - **Python** (`pip install`): the build stage installs into a virtualenv
   (`/opt/venv`), with the compilers and `-dev` packages it had; the runtime
   is the slim variant of the same Python image with the virtualenv, the
-  runtime libraries that match the `-dev` packages (`libpq-dev` -> `libpq5`,
-  ...; see `dfix/rules/_runtime_libs.py`), the other system packages the
-  original installed, and the original COPY lines for the application.
-- **Java** (Maven or Gradle, a CMD that runs `java -jar PATH`): the jar is
-  copied to the JRE image of the same vendor and Java version
-  (`eclipse-temurin:17-jre` for `maven:3.9-eclipse-temurin-17`).
+  runtime libraries of the `-dev` packages by the names of the tag's Debian
+  release (bookworm when the tag names none: `libpq-dev` -> `libpq5`,
+  `libffi-dev` -> `libffi8`, `libffi7` on bullseye) or Alpine's (see
+  `dfix/rules/_runtime_libs.py`), the other system packages the original
+  installed, and the original COPY lines, each in the folder it had.
+- **Java** (Maven or Gradle, with or without `./mvnw`/`./gradlew`; a CMD or
+  ENTRYPOINT that runs `java -jar PATH` or `java -cp ENTRIES`): the jar, or
+  each class path entry (a jar, a folder of classes, `lib/*`, a
+  `target/*.jar` glob), is copied to the JRE image of the same vendor and
+  Java version (`eclipse-temurin:17-jre` for `maven:3.9-eclipse-temurin-17`).
 - **Rust** (`cargo build --release`, a CMD or ENTRYPOINT that runs a binary
   under `target/release/`): the binary is copied to the Debian slim image of
   the `rust` image's release.
 
-What configures the running container moves to the runtime stage unchanged:
-EXPOSE, VOLUME, LABEL, HEALTHCHECK, STOPSIGNAL, ENTRYPOINT, CMD and the final
-USER (with the comments right above them); ENV, WORKDIR, SHELL and the ARGs
-that runtime lines use are repeated there. An image that ran as root gets
-an unprivileged user, as DL3002 would give it.
+Downloads (`curl`, `wget`, `git`, `unzip`, `tar`) stay in a Go, Rust or Java
+build stage: they are build inputs, and only the artifact goes on.
+
+What sets the image up for running is run again in the runtime stage, in
+the original's order and working directories: RUNs made only of `useradd`,
+`adduser`, `addgroup`, `groupadd`, `usermod`, `mkdir`, `chown`, `chmod`,
+`ln`, `touch` and `echo`/`printf` into a file (a static Go binary then runs
+on `debian:bookworm-slim`, as distroless has no shell). The final USER is
+kept when the runtime image has it (`nobody`; `nonroot` on distroless;
+`node` on node; a numeric one; root) or the replayed setup creates it; an
+image that ran as root gets an unprivileged user, as DL3002 would give it.
+
+WORKDIR, ENV and ARG values are read with their variables filled in: an
+ENV's value, an ARG's default (in the stage, or a global ARG before FROM
+that the stage declares), the golang image's GOPATH. The split is written
+for the ARG defaults: a `--build-arg` that moves the WORKDIR is not
+followed. What configures the running container moves to the runtime stage
+unchanged: EXPOSE, VOLUME, LABEL, HEALTHCHECK, STOPSIGNAL, ENTRYPOINT, CMD and
+the final USER (with the comments right above them); ENV, SHELL and the ARGs
+that runtime lines use are repeated there.
 
 ## When it only reports
 The finding explains the plan; it is not fixed, and says what blocked it,
 when dfix cannot be sure what the runtime needs: a RUN that does something
-besides installing packages and building (its files would not reach the
-runtime), system packages installed for a Go, Node, Java or Rust build
-(the runtime may need them), a CMD that runs a build tool, an artifact
-whose path is not written out (`go build` without `-o`, a jar the CMD does
-not name), a shell text dfix cannot read. No guesses.
+besides installing packages, building and setting up (its files would not
+reach the runtime: `mv`, `cp`, `curl` in a Python or Node build, `pipenv`,
+a `git clone` outside Node's application folder), system packages
+installed for a Go, Node, Java or Rust build (the runtime may need them), a
+`-dev` package whose library dfix does not know, Python 2 (no venv module),
+pip run as a non-root user, a setup RUN run as a non-root user or one that
+changes files the build made, a USER the runtime cannot have, a CMD that
+runs a build tool or writes files, an artifact whose path dfix cannot know
+(`go build` without `-o` and no CMD naming it, `java -cp $VAR`), a WORKDIR
+with a variable of unknown value, a heredoc RUN, a shell text dfix cannot
+read. No guesses.
 
 ## Fix
 Unsafe, and the rule is off by default: `--select DF100 --unsafe-fixes`.
@@ -198,6 +238,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
         # distroless has no shell to run the setup again; the static binary runs on any Debian
         plan.runtime_image = "debian:bookworm-slim"
+        plan.notes = [note for note in plan.notes if "distroless" not in note]
         plan.run_as_new_user()
         plan.notes.append("the setup RUNs need a shell, so the static binary runs on debian:bookworm-slim")
     if user is not None:
@@ -205,6 +246,8 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         if not (image_has_user(plan.runtime_image, user) or user.partition(":")[0] in users_created(replayed)):
             raise Blocked(f"the stage runs as `{user}`, a user the runtime image does not have")
         plan.keep_authors_user()
+        plan.notes = [note.replace(" as `nonroot`", "") for note in plan.notes]
+        plan.notes.append(f"it runs as `{user}`, as the original did")
     return plan
 
 
