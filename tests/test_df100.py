@@ -23,6 +23,8 @@ from tests.rule_cases import buildkit
 
 CASES = sorted(p for p in (FIXTURES / "rules" / "DF100").glob("*.Dockerfile") if not p.name.endswith(".fixed.Dockerfile"))
 _COMPILERS = re.compile(r"(?<![\w.-])(gcc|g\+\+|clang|make|build-essential|golang(-go)?|cargo|rustc|[\w.+-]+-dev)(?![\w.-])")
+_SETUP = {"useradd", "adduser", "addgroup", "groupadd", "usermod", "mkdir", "chown", "chmod", "ln", "touch", "echo",
+          "printf", "set", "true"}
 _CONFIG = (n.Expose, n.Cmd, n.Entrypoint, n.Label, n.Healthcheck, n.Stopsignal, n.Volume)
 
 
@@ -119,10 +121,36 @@ def check_structure(original: str, fixed: str) -> None:
     old_env = [i.code.strip() for i in old_stage if isinstance(i, n.Env)]
     new_env = [i.code.strip() for i in runtime if isinstance(i, n.Env)]
     assert [e for e in new_env if "/opt/venv" not in e] == old_env
+    runtime_runs = [i.code.strip() for i in runtime if isinstance(i, n.Run)]
+    # the original's setup (users, folders, small files) is run again, as written
+    for run in (i for i in old_stage if isinstance(i, n.Run)):
+        commands = [c.strip().split()[0] for c in re.split(r"&&|;|\|\|", run.code.strip()[4:].replace("\\\n", " ")) if c.strip()]
+        source_folders = set(commands) == {"mkdir"} and not re.search(r"\smkdir\s+(-\S+\s+)*/", " " + run.code[4:])
+        if source_folders and re.search(r"(^|/)(golang|rust|maven|gradle)(:|$)", old_stage[0].image or ""):
+            continue  # a folder of the source tree, which an artifact-only runtime does not have
+        if commands and all(c in _SETUP for c in commands) and set(commands) - {"set", "true", "echo", "printf"}:
+            assert run.code.strip() in runtime_runs, f"the setup {run.code.strip()!r} is not run again"
+    # the ARGs the runtime's lines use are declared there
+    old_args = {kv.key.value for i in old_stage if isinstance(i, n.Arg) for kv in i.args}
+    declared: set[str] = set()
+    for instruction in runtime[1:]:
+        if isinstance(instruction, n.Arg):
+            declared |= {kv.key.value for kv in instruction.args}
+        used = set(re.findall(r"\$\{?(\w+)", instruction.code)) & old_args
+        assert used <= declared, f"{instruction.code.strip()!r} uses ARGs the runtime does not declare"
+    # a Python build's -dev packages have their libraries in the runtime
+    if "/opt/venv" in fixed:
+        old_text = " ".join(i.code for i in old_stage if isinstance(i, n.Run))
+        if re.search(r"(?<![\w.+-])[\w.+-]+-dev(?![\w.-])", old_text) and not re.search(r"apk del|apt-get (purge|remove)", old_text):
+            assert any(re.search(r"\b(apt-get|apk)\b.*\b(install|add)\b", r) for r in runtime_runs), "no runtime libraries"
     old_users = [i.value.value for i in old_stage if isinstance(i, n.User)]
     new_users = [i.value.value for i in runtime if isinstance(i, n.User)]
     if old_users:
         assert new_users[-1] == old_users[-1]
+        name = old_users[-1].partition(":")[0]
+        if not re.fullmatch(r"\d+|root|nobody|nonroot|node", name):
+            # a user of the author's: the runtime creates it
+            assert any(re.search(r"\b(useradd|adduser)\b.*\b" + re.escape(name) + r"\b", r) for r in runtime_runs), name
     else:
         nonroot = runtime[0].image.endswith(":nonroot")
         assert nonroot or (new_users and new_users[-1] not in ("root", "0", "0:0"))
