@@ -110,7 +110,7 @@ from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
-from dfix.rules._split.setup import changes_built_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
+from dfix.rules._split.setup import changes_built_files, changes_missing_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
 from dfix.rules._split.variables import BASE_ENV, Values, global_args
 from dfix.rules._stages import Stage
 from dfix.rules._users import is_root
@@ -235,6 +235,9 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         changed = changes_built_files(run, workdirs[id(run)], [destination for _, destination in plan.copies])
         if changed:
             raise Blocked(f"a setup RUN changes {changed}, which the runtime copies from the build")
+    missing = changes_missing_files(replayed, workdirs) if ecosystem in _ARTIFACT_ONLY else None
+    if missing:
+        raise Blocked(f"a setup RUN changes {missing}, which the runtime (the artifact alone) does not have")
     if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
         # distroless has no shell to run the setup again; the static binary runs on any Debian
         plan.runtime_image = "debian:bookworm-slim"

@@ -89,3 +89,22 @@ def changes_built_files(run: n.Run, workdir: str, destinations: list[str]) -> st
             if path and any((path + "/").startswith(d.rstrip("/") + "/") for d in destinations):
                 return path
     return None
+
+
+def changes_missing_files(runs: list[n.Run], workdirs: dict[int, str]) -> str | None:
+    """A path a replayed `chown`/`chmod`/`ln` target would need that the
+    replayed setup does not make itself: an artifact-only runtime (Go, Rust,
+    Java) has no source tree for it, and the RUN would fail there."""
+    made: list[str] = []
+    for run in runs:
+        for command in script_of(run).commands():
+            name = command_name(command)
+            operands = [w.value for w in command.arguments if not (w.value or "").startswith("-")]
+            paths = [after_workdir(workdirs[id(run)], value) if value else None for value in operands]
+            if name in ("mkdir", "touch"):
+                made += [p for p in paths if p]
+            elif name in ("chown", "chmod"):
+                for path in paths[1:]:
+                    if path is None or not any((path + "/").startswith(m.rstrip("/") + "/") for m in made):
+                        return path or "a path with a variable"
+    return None
