@@ -189,6 +189,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     values = Values(globals_, BASE_ENV.get(ecosystem, {}))
     user: str | None = None  # the USER in effect
     clones: list[str] = []
+    external: list[n.Instruction] = []
     replayed: list[n.Run] = []
     for instruction in stage.instructions[1:]:
         values.see(instruction)
@@ -208,7 +209,10 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         if isinstance(instruction, n.Add) and any("://" in v for v in instruction.values[:-1]):
             raise Blocked("an ADD downloads a file the runtime may need")
         if isinstance(instruction, (n.Copy, n.Add)) and any(f.name == "from" for f in instruction.flags):
-            raise Blocked("a COPY --from brings files from another image")
+            if ecosystem in _ARTIFACT_ONLY:
+                # its files may be what the program runs with, and may not run on distroless
+                raise Blocked("a COPY --from brings files from another image")
+            external.append(instruction)  # the runtime copies them from that image again
         if isinstance(instruction, n.User):
             user = instruction.value.value if instruction.value else None
         if isinstance(instruction, n.Run):
@@ -231,6 +235,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     plan.workdir = workdir
     plan.workdirs = workdirs
     plan.replayed = replayed
+    plan.repeated_copies += [copy for copy in external if copy not in plan.repeated_copies]
     for run in replayed:
         changed = changes_built_files(run, workdirs[id(run)], [destination for _, destination in plan.copies])
         if changed:
