@@ -54,42 +54,40 @@ def fix(directory: Path, env: dict[str, str], *args: str) -> str:
     return dockerfile.read_text()
 
 
-def run_output(dockerfile: Path, context: Path, command: str) -> tuple[int, str]:
-    """Build ``dockerfile`` (the layers --verify just built are cache hits) and run
-    ``command`` in a container of it as the image's user: exit status and output."""
-    tag = f"localhost/dfix-build-tier-{dockerfile.parent.name}-{abs(hash(dockerfile.read_text())) % 10**8}:latest"
+def run_output(dockerfile: Path, context: Path, command: str, images: list[str]) -> tuple[int, str]:
+    """Build ``dockerfile`` and run ``command`` in a container of it as the image's
+    user: exit status and output. The image stays (tagged in ``images``) until the
+    test ends, so that --verify's build of the same text after it is all cache hits
+    (--verify removes its images, and buildah the untagged layers under them)."""
+    tag = f"localhost/dfix-build-tier-{len(images)}-{abs(hash(dockerfile.read_text())) % 10**8}:latest"
     built = standins.build(dockerfile, context, tag, timeout=1200)
     assert built.returncode == 0, built.stdout[-3000:]
+    images.append(tag)
+    container = standins.buildah("from", "--quiet", "--pull=never", tag).strip().splitlines()[-1]
     try:
-        container = standins.buildah("from", "--quiet", "--pull=never", tag).strip().splitlines()[-1]
-        try:
-            argv = ["/bin/sh", "-c", command] if re.search(r"[|&;<>()$`\\*?]", command) else command.split()
-            proc = subprocess.run(standins.buildah_cmd("run", "--isolation", "chroot", container, "--", *argv),
-                                  env=standins._env(), text=True, capture_output=True, timeout=300)
-            return proc.returncode, (proc.stdout + proc.stderr).strip()
-        finally:
-            standins.buildah("rm", container, check=False)
+        argv = ["/bin/sh", "-c", command] if re.search(r"[|&;<>()$`\\*?]", command) else command.split()
+        proc = subprocess.run(standins.buildah_cmd("run", "--isolation", "chroot", container, "--", *argv),
+                              env=standins._env(), text=True, capture_output=True, timeout=300)
+        return proc.returncode, (proc.stdout + proc.stderr).strip()
     finally:
-        standins.remove_image(tag)
+        standins.buildah("rm", container, check=False)
 
 
-def fixed_output(directory: Path, env: dict[str, str], *args: str, command: str | None = None,
+def fixed_output(directory: Path, env: dict[str, str], images: list[str], *args: str, command: str | None = None,
                  before: bool = False) -> tuple[str | None, str, str]:
     """The smoke's (or ``command``'s) output in the image of the fixed Dockerfile
     (and with ``before``, of the original one: a copy of a large image costs
-    time on vfs), and the fixed text."""
+    time on vfs), and the fixed text; the fixture in ``directory`` is left as it is."""
     command = command or smoke_of(directory)
-    original = directory.parent / f"{directory.name}.Dockerfile.original"  # out of the build context
-    shutil.copy(directory / "Dockerfile", original)
-    fixed = fix(directory, env, *args)
-    outputs: list[str | None] = [None]
-    for dockerfile in (original, directory / "Dockerfile"):
-        if dockerfile == original and not before:
-            continue
-        status, output = run_output(dockerfile, directory, command)
-        assert status == 0, output
-        outputs.append(output)
-    return outputs[-2], outputs[-1], fixed
+    fixed_dir = Path(shutil.copytree(directory, directory.parent / f"{directory.name}.fixed"))
+    fixed = fix(fixed_dir, env, *args)
+    before_out = None
+    if before:
+        status, before_out = run_output(directory / "Dockerfile", directory, command, images)
+        assert status == 0, before_out
+    status, after_out = run_output(fixed_dir / "Dockerfile", fixed_dir, command, images)
+    assert status == 0, after_out
+    return before_out, after_out, fixed
 
 
 def last_stage(text: str) -> str:
@@ -102,6 +100,15 @@ def installed_packages(stage: str) -> list[str]:
     for command in re.findall(r"apt-get install ([^&;\n]+)", stage):
         packages += [word for word in command.split() if not word.startswith("-")]
     return packages
+
+
+@pytest.fixture
+def images():
+    """Tags of images a test built; removed when it ends."""
+    tags: list[str] = []
+    yield tags
+    for tag in tags:
+        standins.remove_image(tag)
 
 
 @pytest.fixture
@@ -145,11 +152,13 @@ def test_unsafe_fixes_build_and_their_config_changes_are_named(build_env, fixtur
     assert verdict["ok"]
 
 
-def test_dl3002_on_an_unknown_family_writes_the_user_into_the_passwd_files(build_env, fixture_copy) -> None:
+def test_dl3002_on_an_unknown_family_writes_the_user_into_the_passwd_files(build_env, fixture_copy, images) -> None:
     """acme/baseos:1 is the Debian root under a name dfix does not know, without
     useradd or groupadd: DL3002 appends its user to /etc/passwd and /etc/group
     with the shell the RUN shows, and the image then runs as 10001."""
     directory = fixture_copy("unsafe_user_unknown_family")
+    before_out, after_out, fixed = fixed_output(directory, build_env, images, "--select", "DL3002", "--unsafe-fixes",
+                                                before=True)
     verdict, result = verify(directory, build_env, "--select", "DL3002", "--unsafe-fixes")
     before, after = verdict["before"], verdict["after"]
     assert before["built"], before.get("log")
@@ -159,8 +168,6 @@ def test_dl3002_on_an_unknown_family_writes_the_user_into_the_passwd_files(build
     assert after["config"]["User"] == "10001:10001"
     assert before["smoke_exit"] == after["smoke_exit"] == 0, result.stderr
     assert verdict["ok"]
-    before_out, after_out, fixed = fixed_output(directory, build_env, "--select", "DL3002", "--unsafe-fixes",
-                                                before=True)
     instructions = "\n".join(line for line in fixed.splitlines() if not line.startswith("#"))
     assert ">> /etc/passwd" in instructions and "useradd" not in instructions, fixed
     assert before_out is not None
@@ -184,8 +191,17 @@ SPLIT_RUNTIME = {
 
 
 @pytest.mark.parametrize("name", SPLIT)
-def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: str, build_env, fixture_copy) -> None:
+def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: str, build_env, fixture_copy,
+                                                                         images) -> None:
     directory = fixture_copy(name)
+    expected = SPLIT_RUNTIME.get(name)
+    if expected:  # the fixed image's output first: --verify's after build then finds its layers
+        command = smoke_of(directory)
+        if "installs" in expected:  # and nothing else: no compiler, no -dev package
+            command += (" && echo --- && (dpkg-query -W -f '${db:Status-Status} ${Package}\\n' "
+                        + " ".join(expected["installs"]) + " gcc libc6-dev libpq-dev 2>/dev/null; true)")
+        _, after_out, fixed = fixed_output(directory, build_env, images, "--select", "DF100", "--unsafe-fixes",
+                                           command=command)
     verdict, result = verify(directory, build_env, "--select", "DF100", "--unsafe-fixes")
     before, after = verdict["before"], verdict["after"]
     assert verdict["applied"] == ["DF100"], result.stderr
@@ -201,15 +217,8 @@ def test_split_build_runtime_builds_a_smaller_image_that_behaves_the_same(name: 
     assert (after["config"]["User"] or "root").split(":")[0] not in ("root", "0"), after["config"]
     line = (f"{before['size'] / 1e6:.1f} MB -> {after['size'] / 1e6:.1f} MB "
             f"({(after['size'] - before['size']) / before['size']:+.1%}), {before['layers']} -> {after['layers']} layers")
-    expected = SPLIT_RUNTIME.get(name)
     if expected:
         assert after["config"]["User"] == expected["user"], verdict["config_changes"]
-        command = smoke_of(directory)
-        if "installs" in expected:  # and nothing else: no compiler, no -dev package
-            command += (" && echo --- && (dpkg-query -W -f '${db:Status-Status} ${Package}\\n' "
-                        + " ".join(expected["installs"]) + " gcc libc6-dev libpq-dev 2>/dev/null; true)")
-        _, after_out, fixed = fixed_output(directory, build_env, "--select", "DF100", "--unsafe-fixes",
-                                           command=command)
         assert re.fullmatch(expected["output"], after_out.splitlines()[0]), after_out
         if "installs" in expected:
             assert installed_packages(last_stage(fixed)) == expected["installs"], fixed
