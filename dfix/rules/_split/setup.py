@@ -20,13 +20,17 @@ _USER_MAKERS = {"useradd", "adduser"}
 
 
 def is_setup(run: n.Run) -> bool:
-    """The RUN only sets the image up (users, folders, links, small files)."""
+    """The RUN only sets the image up (users, folders, links, small files:
+    `echo x > FILE`, or `cat > FILE <<EOF` with a heredoc)."""
     script = script_of(run)
-    if run.heredocs or script is None or script.is_opaque or script.opaque_parts:
+    if script is None or script.is_opaque or script.opaque_parts:
         return False
     commands = list(script.commands())
+    # with a heredoc, only as the text `cat` or `tee` writes (not a script of its own)
+    known = SETUP | ({"cat", "tee"} if run.heredocs else set())
+    writers = _WRITERS | ({"cat", "tee"} if run.heredocs else set())
     return bool(commands) and all(
-        command_name(c) in SETUP and (not c.redirects or command_name(c) in _WRITERS) for c in commands
+        command_name(c) in known and (not c.redirects or command_name(c) in writers) for c in commands
     ) and any(command_name(c) not in ("set", "true", "echo", "printf") or c.redirects for c in commands)
 
 
