@@ -107,7 +107,9 @@ from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._packages import operands
 from dfix.rules._split import go, java, node, python, rust
 from dfix.rules._split.gain import gains
-from dfix.rules._split.commands import command_name, is_python_m_pip, runs_pip, runs_tool, script_of
+from dfix.rules._split.commands import (
+    command_name, is_python_m_pip, runs_pip, runs_tool, script_of, tools_the_container_runs,
+)
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
 from dfix.rules._split.setup import changes_built_files, changes_missing_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
@@ -231,6 +233,9 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         raise Blocked(f"no WORKDIR, and dfix does not know the working directory of {image}")
     if any(not (clone + "/").startswith(workdir.rstrip("/") + "/") or workdir == "/" for clone in clones):
         raise Blocked("a RUN runs `git clone` outside the application folder, whose files would not reach the runtime")
+    used = tools_the_container_runs(stage, packages)
+    if used and ecosystem != "python":  # Python's runtime installs them again
+        raise Blocked(f"the container runs {', '.join(used)}, which the runtime image does not have")
     plan = _PLANNERS[ecosystem](stage, image, workdir, workdirs, packages)
     plan.workdir = workdir
     plan.workdirs = workdirs

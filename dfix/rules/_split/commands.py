@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from dfix.cst import nodes as n
+from dfix.rules._runtime_libs import BUILD_ONLY
+from dfix.rules._stages import Stage
 from dfix.shell.nodes import Script, SimpleCommand
 
 
@@ -36,3 +40,14 @@ def runs_pip(run: n.Run) -> bool:
         command_name(c) in ("pip", "pip3") or (command_name(c).startswith("python") and is_python_m_pip(c))
         for c in script.commands()
     )
+
+
+def tools_the_container_runs(stage: Stage, packages: list[str]) -> list[str]:
+    """The build-tool packages (`curl`, `wget`, ...) the stage installs that
+    its CMD, ENTRYPOINT or HEALTHCHECK runs (`HEALTHCHECK CMD curl -f ...`):
+    the runtime needs them too."""
+    text = " ".join(i.code for i in stage.instructions if isinstance(i, (n.Cmd, n.Entrypoint, n.Healthcheck)))
+    return [
+        package for package in dict.fromkeys(packages)
+        if package in BUILD_ONLY and re.search(r"(?<![\w/.-])" + re.escape(package) + r"(?![\w.-])", text)
+    ]

@@ -9,7 +9,7 @@ import re
 from dfix.cst import nodes as n
 from dfix.images import ALPINE, DEBIAN
 from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
-from dfix.rules._split.commands import runs_pip
+from dfix.rules._split.commands import runs_pip, tools_the_container_runs
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.runtime_images import debian_release, slim
 from dfix.rules._stages import Stage
@@ -18,7 +18,7 @@ from dfix.rules._stages import Stage
 def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
     # the slim image is of the same Debian release as the build's: its library names
     release = debian_release(image) or "bookworm"
-    runtime_packages = _runtime_packages(packages, "alpine" in image, release)
+    runtime_packages = _runtime_packages(packages, "alpine" in image, release) + tools_the_container_runs(stage, packages)
     if re.search(r":2(\.|-|$)", image):
         raise Blocked("Python 2 has no venv module")
     result = Plan("python", slim(image, "python"))
@@ -29,13 +29,7 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     ]
     if runtime_packages:
         names = " ".join(dict.fromkeys(runtime_packages))
-        if "alpine" in image:
-            result.runtime_setup.append(f"RUN apk add --no-cache {names}")
-        else:
-            result.runtime_setup.append(
-                "RUN apt-get update && apt-get install -y --no-install-recommends "
-                f"{names} && rm -rf /var/lib/apt/lists/*"
-            )
+        result.runtime_setup.append(install_line(runtime_packages, "alpine" in image))
         result.notes.append(f"the runtime installs {names} in place of the build's packages")
     result.copies = [("/opt/venv", "/opt/venv")]
     result.copies_first = True
@@ -44,6 +38,14 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     result.run_as_new_user(ALPINE if "alpine" in image else DEBIAN)
     result.notes.append("pip installs into /opt/venv, which is copied over with the application's files")
     return result
+
+
+def install_line(packages: list[str], alpine: bool) -> str:
+    """The RUN that installs ``packages`` in a runtime stage, leaving no cache."""
+    names = " ".join(dict.fromkeys(packages))
+    if alpine:
+        return f"RUN apk add --no-cache {names}"
+    return f"RUN apt-get update && apt-get install -y --no-install-recommends {names} && rm -rf /var/lib/apt/lists/*"
 
 
 def _runtime_packages(packages: list[str], alpine: bool, release: str) -> list[str]:
