@@ -43,7 +43,9 @@ what the ecosystem needs, and a runtime stage follows it:
   release (bookworm when the tag names none: `libpq-dev` -> `libpq5`,
   `libffi-dev` -> `libffi8`, `libffi7` on bullseye) or Alpine's (see
   `dfix/rules/_runtime_libs.py`), the other system packages the original
-  installed, and the original COPY lines, each in the folder it had.
+  installed, and the original COPY lines (a COPY --from another image
+  too), each in the folder it had. A build tool the container runs
+  (`HEALTHCHECK CMD curl ...`) is installed there again.
 - **Java** (Maven or Gradle, with or without `./mvnw`/`./gradlew`; a CMD or
   ENTRYPOINT that runs `java -jar PATH` or `java -cp ENTRIES`): the jar, or
   each class path entry (a jar, a folder of classes, `lib/*`, a
@@ -59,7 +61,8 @@ build stage: they are build inputs, and only the artifact goes on.
 What sets the image up for running is run again in the runtime stage, in
 the original's order and working directories: RUNs made only of `useradd`,
 `adduser`, `addgroup`, `groupadd`, `usermod`, `mkdir`, `chown`, `chmod`,
-`ln`, `touch` and `echo`/`printf` into a file (a static Go binary then runs
+`ln`, `touch`, `echo`/`printf` into a file and `cat > FILE <<EOF` with a
+heredoc (a static Go binary then runs
 on `debian:bookworm-slim`, as distroless has no shell). The final USER is
 kept when the runtime image has it (`nobody`; `nonroot` on distroless;
 `node` on node; a numeric one; root) or the replayed setup creates it; an
@@ -83,11 +86,13 @@ a `git clone` outside Node's application folder), system packages
 installed for a Go, Node, Java or Rust build (the runtime may need them), a
 `-dev` package whose library dfix does not know, Python 2 (no venv module),
 pip run as a non-root user, a setup RUN run as a non-root user or one that
-changes files the build made, a USER the runtime cannot have, a CMD that
-runs a build tool or writes files, an artifact whose path dfix cannot know
+changes files the build made (or, for Go, Rust and Java, the source tree),
+a USER the runtime cannot have, a CMD that runs a build tool or writes
+files, a build tool the container runs (`curl` in a HEALTHCHECK) outside
+Python, a COPY --from another image in a Go, Rust or Java build, an artifact whose path dfix cannot know
 (`go build` without `-o` and no CMD naming it, `java -cp $VAR`), a WORKDIR
-with a variable of unknown value, a heredoc RUN, a shell text dfix cannot
-read. No guesses.
+with a variable of unknown value, a heredoc RUN that is not a setup file,
+a shell text dfix cannot read. No guesses.
 
 ## Fix
 Unsafe, and the rule is off by default: `--select DF100 --unsafe-fixes`.
@@ -104,20 +109,17 @@ from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
-from dfix.rules._packages import operands
 from dfix.rules._split import go, java, node, python, rust
 from dfix.rules._split.gain import gains
-from dfix.rules._split.commands import (
-    command_name, is_python_m_pip, runs_pip, runs_tool, script_of, tools_the_container_runs,
-)
+from dfix.rules._split.commands import runs_pip, runs_tool, tools_the_container_runs
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.render import explain, split_fix
+from dfix.rules._split.runs import ARTIFACT_ONLY, BUILD_TOOLS, check_run
 from dfix.rules._split.setup import changes_built_files, changes_missing_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
 from dfix.rules._split.variables import BASE_ENV, Values, global_args
 from dfix.rules._stages import Stage
 from dfix.rules._users import is_root
 from dfix.rules._workdir import after_workdir
-from dfix.shell.nodes import SimpleCommand
 
 # The working directory the official images of each ecosystem start in.
 _BASE_WORKDIRS = ((re.compile(r"(^|/)golang(:|@|$)"), "/go"), (re.compile(r"(^|/)(node|python|rust|maven)(:|@|$)"), "/"))
@@ -132,25 +134,10 @@ _ECOSYSTEMS = (
     ("java", re.compile(_OFFICIAL + r"(maven|gradle)(:|@|$)")),
     ("rust", re.compile(_OFFICIAL + r"rust(:|@|$)")),
 )
-_BUILD_TOOLS = {
-    "go": {"go"},
-    "node": {"npm", "yarn", "pnpm", "npx"},
-    "python": {"pip", "pip3"},
-    "java": {"mvn", "mvnw", "gradle", "gradlew"},
-    "rust": {"cargo"},
-}
 # Each ecosystem's planner: (stage, image, workdir, workdirs, packages) -> Plan.
 _PLANNERS: dict[str, Callable[[Stage, str, str, dict[int, str], list[str]], Plan]] = {
     "go": go.plan, "node": node.plan, "python": python.plan, "java": java.plan, "rust": rust.plan,
 }
-# Commands any build may run: they change nothing the runtime needs.
-_HARMLESS = {"cd", "mkdir", "true", "set", "echo", "rm"}
-_PACKAGE_MANAGERS = {"apt-get", "apt", "apk"}
-# Downloads and unpacking: build inputs, where only an artifact reaches the runtime.
-_DOWNLOADS = {"curl", "wget", "git", "unzip", "tar"}
-_ARTIFACT_ONLY = ("go", "rust", "java")
-_GIT_OPTIONS_WITH_VALUES = {"--branch", "-b", "--depth", "--origin", "-o", "--config", "-c", "--reference", "--jobs", "-j",
-                            "--filter", "--shallow-since", "--shallow-exclude", "--separate-git-dir", "--template"}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -163,7 +150,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     if ecosystem is None:
         return
     runs = [i for i in stage.instructions if isinstance(i, n.Run)]
-    builds = runs_pip if ecosystem == "python" else lambda run: runs_tool(run, _BUILD_TOOLS[ecosystem])
+    builds = runs_pip if ecosystem == "python" else lambda run: runs_tool(run, BUILD_TOOLS[ecosystem])
     if not any(builds(run) for run in runs) or not gains(stage, ecosystem, image):
         return
     if not any(isinstance(i, (n.Cmd, n.Entrypoint)) for i in stage.instructions):
@@ -211,7 +198,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         if isinstance(instruction, n.Add) and any("://" in v for v in instruction.values[:-1]):
             raise Blocked("an ADD downloads a file the runtime may need")
         if isinstance(instruction, (n.Copy, n.Add)) and any(f.name == "from" for f in instruction.flags):
-            if ecosystem in _ARTIFACT_ONLY:
+            if ecosystem in ARTIFACT_ONLY:
                 # its files may be what the program runs with, and may not run on distroless
                 raise Blocked("a COPY --from brings files from another image")
             external.append(instruction)  # the runtime copies them from that image again
@@ -226,7 +213,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
                 continue
             if ecosystem == "python" and runs_pip(instruction) and user and not is_root(user):
                 raise Blocked(f"pip runs as `{user}`, who could not create the virtualenv in /opt")
-            packages += _check_run(instruction, ecosystem, clones, workdir or "/")
+            packages += check_run(instruction, ecosystem, clones, workdir or "/")
         if isinstance(instruction, (n.Cmd, n.Entrypoint)):
             _check_runtime_command(instruction)
     if workdir is None:
@@ -245,7 +232,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         changed = changes_built_files(run, workdirs[id(run)], [destination for _, destination in plan.copies])
         if changed:
             raise Blocked(f"a setup RUN changes {changed}, which the runtime copies from the build")
-    missing = changes_missing_files(replayed, workdirs) if ecosystem in _ARTIFACT_ONLY else None
+    missing = changes_missing_files(replayed, workdirs) if ecosystem in ARTIFACT_ONLY else None
     if missing:
         raise Blocked(f"a setup RUN changes {missing}, which the runtime (the artifact alone) does not have")
     if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
@@ -262,68 +249,6 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
         plan.notes = [note.replace(" as `nonroot`", "") for note in plan.notes]
         plan.notes.append(f"it runs as `{user}`, as the original did")
     return plan
-
-
-def _check_run(run: n.Run, ecosystem: str, clones: list[str], workdir: str) -> list[str]:
-    """The system packages the RUN installs; Blocked for a RUN whose effect
-    the runtime stage could not keep. The folders `git clone` writes (Node:
-    the application folder must hold them) go to ``clones``."""
-    if run.heredocs:
-        raise Blocked("a RUN with a heredoc")
-    script = script_of(run)
-    if script is None:
-        raise Blocked("an exec-form RUN")
-    if script.is_opaque or script.opaque_parts:
-        raise Blocked("a RUN with shell text dfix cannot read")
-    installed: list[str] = []
-    cds = any(command_name(c) == "cd" for c in script.commands())
-    for command in script.commands():
-        name = command_name(command)
-        if not name:
-            raise Blocked("a RUN runs a command whose name is a variable")
-        if ecosystem in _ARTIFACT_ONLY and name in _DOWNLOADS:
-            continue  # a build input: only the artifact reaches the runtime
-        if command.redirects and name not in _BUILD_TOOLS[ecosystem]:
-            raise Blocked(f"`{name}` writes a file with a redirection")
-        if ecosystem == "node" and name == "git" and not cds:
-            clones.append(_clone_destination(command, workdir))
-            continue
-        if name in _HARMLESS or name in _BUILD_TOOLS[ecosystem]:
-            if name in ("pip", "pip3") and any(w.value in ("--user", "--target", "-t", "--prefix") for w in command.arguments):
-                raise Blocked("pip installs outside the environment (--user, --target or --prefix)")
-            continue
-        if ecosystem == "python" and name.startswith("python") and is_python_m_pip(command):
-            continue
-        if name in _PACKAGE_MANAGERS:
-            installed += _installed(command)
-            continue
-        raise Blocked(f"a RUN runs `{name}`, whose files would not reach the runtime stage")
-    return installed
-
-
-def _clone_destination(command: SimpleCommand, workdir: str) -> str:
-    """The folder `git clone URL DIR` writes (an explicit DIR only)."""
-    words = [w.value for w in command.arguments]
-    operands: list[str] = []
-    for index, word in enumerate(words):
-        if word and not word.startswith("-") and words[index - 1] not in _GIT_OPTIONS_WITH_VALUES:
-            operands.append(word)
-    if None in words or not operands or operands[0] != "clone" or len(operands) != 3:
-        raise Blocked("a RUN runs `git`, and dfix cannot tell which folder it writes")
-    destination = after_workdir(workdir, operands[2])
-    if destination is None:
-        raise Blocked("a RUN runs `git clone` into a folder dfix cannot resolve")
-    return destination
-
-
-def _installed(command: SimpleCommand) -> list[str]:
-    values = [w.value for w in command.arguments]
-    if None in values:
-        raise Blocked("a package list with a variable")
-    words = operands(command_name(command), [v for v in values if v])
-    if not words or words[0] not in ("install", "add"):
-        return []
-    return [re.split(r"[=<>~]", word, maxsplit=1)[0] for word in words[1:]]
 
 
 def _check_runtime_command(instruction: n.Instruction) -> None:
