@@ -49,8 +49,8 @@ def users_created(runs: list[n.Run]) -> set[str]:
 # The users each runtime image has (besides root), by image name.
 _IMAGE_USERS = (
     (re.compile(r"^gcr\.io/distroless/"), {"nobody", "nonroot", "65534", "65532"}),
-    (re.compile(r"^node:"), {"nobody", "node"}),
-    (re.compile(r"^(python|debian|eclipse-temurin|amazoncorretto|ibm-semeru-runtimes):"), {"nobody"}),
+    (re.compile(r"(^|/)node:"), {"nobody", "node"}),
+    (re.compile(r"(^|/)(python|debian|eclipse-temurin|amazoncorretto|ibm-semeru-runtimes):"), {"nobody"}),
 )
 
 
