@@ -176,6 +176,20 @@ ALPINE_RUNTIME_LIBS = {
     "pango-dev": "pango",
     "libusb-dev": "libusb",
     "file-dev": "libmagic",
+    "openldap-dev": "libldap",
+}
+
+
+# Python packages pip builds from source against a system library: on a full
+# python image that library's -dev package is there already (buildpack-deps),
+# so the build installs nothing, yet the slim runtime needs the library.
+# Only when the RUN names the package (a requirements file is not read).
+PIP_SOURCE_BUILDS = {
+    "psycopg2": ("libpq-dev", "postgresql-dev"),
+    "mysqlclient": ("default-libmysqlclient-dev", "mariadb-dev"),
+    "pyodbc": ("unixodbc-dev", "unixodbc-dev"),
+    "python-ldap": ("libldap2-dev", "openldap-dev"),
+    "lxml": ("libxml2-dev", "libxml2-dev"),
 }
 
 

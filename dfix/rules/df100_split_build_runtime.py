@@ -42,7 +42,8 @@ what the ecosystem needs, and a runtime stage follows it:
   runtime libraries of the `-dev` packages by the names of the tag's Debian
   release (bookworm when the tag names none: `libpq-dev` -> `libpq5`,
   `libffi-dev` -> `libffi8`, `libffi7` on bullseye) or Alpine's (see
-  `dfix/rules/_runtime_libs.py`), the other system packages the original
+  `dfix/rules/_runtime_libs.py`; also for a source-built package a pip
+  command names, as `psycopg2` -> `libpq5`), the other system packages the original
   installed, and the original COPY lines (a COPY --from another image
   too), each in the folder it had. A build tool the container runs
   (`HEALTHCHECK CMD curl ...`) is installed there again.

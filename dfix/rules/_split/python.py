@@ -8,7 +8,7 @@ import re
 
 from dfix.cst import nodes as n
 from dfix.images import ALPINE, DEBIAN
-from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
+from dfix.rules._runtime_libs import BUILD_ONLY, PIP_SOURCE_BUILDS, runtime_library
 from dfix.rules._split.commands import runs_pip, tools_the_container_runs
 from dfix.rules._split.plan import Blocked, Plan
 from dfix.rules._split.runtime_images import debian_release, slim
@@ -18,7 +18,9 @@ from dfix.rules._stages import Stage
 def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packages: list[str]) -> Plan:
     # the slim image is of the same Debian release as the build's: its library names
     release = debian_release(image) or "bookworm"
-    runtime_packages = _runtime_packages(packages, "alpine" in image, release) + tools_the_container_runs(stage, packages)
+    alpine = "alpine" in image
+    packages = packages + _source_builds(stage, alpine)
+    runtime_packages = _runtime_packages(packages, alpine, release) + tools_the_container_runs(stage, packages)
     if re.search(r":2(\.|-|$)", image):
         raise Blocked("Python 2 has no venv module")
     result = Plan("python", slim(image, "python"))
@@ -46,6 +48,18 @@ def install_line(packages: list[str], alpine: bool) -> str:
     if alpine:
         return f"RUN apk add --no-cache {names}"
     return f"RUN apt-get update && apt-get install -y --no-install-recommends {names} && rm -rf /var/lib/apt/lists/*"
+
+
+def _source_builds(stage: Stage, alpine: bool) -> list[str]:
+    """The -dev packages of the source-built packages a pip command names
+    (`pip install psycopg2`), as if the build had installed them."""
+    out = []
+    for run in (i for i in stage.instructions if isinstance(i, n.Run) and runs_pip(i)):
+        for word in re.findall(r"[\w.-]+", run.code.lower()):
+            name = re.split(r"[=<>~!\[]", word)[0]
+            if name in PIP_SOURCE_BUILDS:
+                out.append(PIP_SOURCE_BUILDS[name][1 if alpine else 0])
+    return out
 
 
 def _runtime_packages(packages: list[str], alpine: bool, release: str) -> list[str]:
