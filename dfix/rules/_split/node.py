@@ -22,6 +22,12 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     commands = [c for run in stage.instructions if isinstance(run, n.Run) for c in script_of(run).commands()]
     tools = {command_name(c) for c in commands}
     global_installs = [c for c in commands if _installs_globally(c)]
+    for command in commands:
+        words = [w.value for w in command.arguments]
+        if (command_name(command) == "yarn" and words[:1] == ["global"]) or (
+            command_name(command) == "pnpm" and {"-g", "--global"} & set(words)
+        ):
+            raise Blocked(f"`{command_name(command)}` installs global packages, which dfix does not know where to take from")
     local = [c for c in commands if command_name(c) in ("npm", "yarn", "pnpm", "npx") and c not in global_installs]
     if workdir == "/" and (local or not global_installs):
         raise Blocked("the application is not in a WORKDIR of its own")
