@@ -5,7 +5,11 @@ For each output: dfix and BuildKit read it; the runtime stage installs no
 compiler or -dev package; every `COPY --from=build` source is something the
 build stage makes; and the runtime stage configures the container as the
 original did, but for the documented changes (a non-root USER when the
-original set none; Python's virtualenv first on PATH)."""
+original set none; Python's virtualenv first on PATH): the same final
+WORKDIR (variables filled in), the setup RUNs run again, the ARGs its lines
+use declared, a Python build's runtime libraries installed, the author's own
+user created. On the corpus, at least half the files DF100 reports must be
+split, and the report counts the others by what blocked them."""
 
 from __future__ import annotations
 
