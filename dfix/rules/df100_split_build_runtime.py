@@ -54,7 +54,8 @@ what the ecosystem needs, and a runtime stage follows it:
   Java version (`eclipse-temurin:17-jre` for `maven:3.9-eclipse-temurin-17`).
 - **Rust** (`cargo build --release`, a CMD or ENTRYPOINT that runs a binary
   under `target/release/`): the binary is copied to the Debian slim image of
-  the `rust` image's release.
+  the `rust` image's release, with the runtime libraries of the build's
+  `-dev` packages (`libssl-dev` -> `libssl3`, and the CA certificates).
 
 Downloads (`curl`, `wget`, `git`, `unzip`, `tar`) stay in a Go, Rust or Java
 build stage: they are build inputs, and only the artifact goes on.
@@ -84,7 +85,8 @@ when dfix cannot be sure what the runtime needs: a RUN that does something
 besides installing packages, building and setting up (its files would not
 reach the runtime: `mv`, `cp`, `curl` in a Python or Node build, `pipenv`,
 a `git clone` outside Node's application folder), system packages
-installed for a Go, Node, Java or Rust build (the runtime may need them), a
+installed for a Go, Node or Java build (the runtime may need them; for Rust
+other than `-dev` packages of known libraries), a
 `-dev` package whose library dfix does not know, Python 2 (no venv module),
 pip run as a non-root user, a setup RUN run as a non-root user or one that
 changes files the build made (or, for Go, Rust and Java, the source tree),

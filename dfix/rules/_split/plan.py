@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from dfix.cst import nodes as n
 from dfix.images import DEBIAN
-from dfix.rules._runtime_libs import BUILD_ONLY
+from dfix.rules._runtime_libs import BUILD_ONLY, runtime_library
 from dfix.rules._users import UID_GID, CreateUser
 
 
@@ -59,3 +59,25 @@ def only_build_packages(packages: list[str]) -> None:
     others = [package for package in packages if package not in BUILD_ONLY]
     if others:
         raise Blocked(f"the build installs system packages the runtime may need: {', '.join(others)}")
+
+
+def runtime_libraries(packages: list[str], release: str) -> list[str]:
+    """The Debian runtime libraries of a compiled build's `-dev` packages
+    (Rust's `libssl-dev` -> `libssl3`); Blocked by any other package the
+    runtime may need, or a `-dev` package whose library dfix does not know."""
+    libraries = []
+    for package in packages:
+        library = runtime_library(package, False, release) if package.endswith("-dev") else None
+        if library is not None:
+            libraries.append(library)
+        elif package not in BUILD_ONLY:
+            raise Blocked(f"the build installs system packages the runtime may need: {package}")
+    return libraries
+
+
+def install_line(packages: list[str], alpine: bool) -> str:
+    """The RUN that installs ``packages`` in a runtime stage, leaving no cache."""
+    names = " ".join(dict.fromkeys(packages))
+    if alpine:
+        return f"RUN apk add --no-cache {names}"
+    return f"RUN apt-get update && apt-get install -y --no-install-recommends {names} && rm -rf /var/lib/apt/lists/*"

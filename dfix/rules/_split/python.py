@@ -10,7 +10,7 @@ from dfix.cst import nodes as n
 from dfix.images import ALPINE, DEBIAN
 from dfix.rules._runtime_libs import BUILD_ONLY, PIP_SOURCE_BUILDS, runtime_library
 from dfix.rules._split.commands import runs_pip, tools_the_container_runs
-from dfix.rules._split.plan import Blocked, Plan
+from dfix.rules._split.plan import Blocked, Plan, install_line
 from dfix.rules._split.runtime_images import debian_release, slim
 from dfix.rules._stages import Stage
 
@@ -40,14 +40,6 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
     result.run_as_new_user(ALPINE if "alpine" in image else DEBIAN)
     result.notes.append("pip installs into /opt/venv, which is copied over with the application's files")
     return result
-
-
-def install_line(packages: list[str], alpine: bool) -> str:
-    """The RUN that installs ``packages`` in a runtime stage, leaving no cache."""
-    names = " ".join(dict.fromkeys(packages))
-    if alpine:
-        return f"RUN apk add --no-cache {names}"
-    return f"RUN apt-get update && apt-get install -y --no-install-recommends {names} && rm -rf /var/lib/apt/lists/*"
 
 
 def _source_builds(stage: Stage, alpine: bool) -> list[str]:
