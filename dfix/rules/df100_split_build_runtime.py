@@ -115,7 +115,7 @@ from dfix.rules._api import Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._split import go, java, node, python, rust
 from dfix.rules._split.gain import gains
 from dfix.rules._split.commands import runs_pip, runs_tool, tools_the_container_runs
-from dfix.rules._split.plan import Blocked, Plan
+from dfix.rules._split.plan import Blocked, Plan, install_line
 from dfix.rules._split.render import explain, split_fix
 from dfix.rules._split.runs import ARTIFACT_ONLY, BUILD_TOOLS, check_run
 from dfix.rules._split.setup import changes_built_files, changes_missing_files, check_replayable, image_has_user, is_setup, makes_source_folders, users_created
@@ -241,6 +241,7 @@ def _plan(stage: Stage, ecosystem: str, image: str, globals_: dict[str, str | No
     if replayed and plan.runtime_image.startswith("gcr.io/distroless"):
         # distroless has no shell to run the setup again; the static binary runs on any Debian
         plan.runtime_image = "debian:bookworm-slim"
+        plan.runtime_setup.insert(0, install_line(["ca-certificates"], alpine=False))  # distroless had them
         plan.notes = [note for note in plan.notes if "distroless" not in note]
         plan.run_as_new_user()
         plan.notes.append("the setup RUNs need a shell, so the static binary runs on debian:bookworm-slim")

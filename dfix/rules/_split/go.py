@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dfix.cst import nodes as n
 from dfix.rules._split.commands import command_name, script_of
-from dfix.rules._split.plan import Blocked, Plan, only_build_packages
+from dfix.rules._split.plan import Blocked, Plan, install_line, only_build_packages
 from dfix.rules._split.runtime_images import debian_release
 from dfix.rules._stages import Stage
 from dfix.rules._workdir import after_workdir
@@ -41,6 +41,8 @@ def plan(stage: Stage, image: str, workdir: str, workdirs: dict[int, str], packa
                 "the golang image is (name it in the tag, as in golang:1.22-bookworm)"
             )
         result = Plan("go", f"debian:{release}-slim")
+        # the golang image has the CA certificates (HTTPS clients need them), Debian slim does not
+        result.runtime_setup.append(install_line(["ca-certificates"], alpine=False))
         result.notes.append(f"the binary may use cgo or the CMD needs a shell, so it runs on Debian {release} slim")
         result.run_as_new_user()
     result.copies = outputs
