@@ -28,7 +28,8 @@ what the ecosystem needs, and a runtime stage follows it:
   PATH, copied to /usr/local/bin) puts it. It goes to
   `gcr.io/distroless/static-debian12:nonroot` when it is static
   (`CGO_ENABLED=0`, or nothing says cgo) and nothing needs a shell; else to
-  the Debian slim image of the golang image's release.
+  the Debian slim image of the golang image's release, with the CA
+  certificates the golang image had.
 - **Node** (`npm ci`/`npm install`, yarn or pnpm, and any build script): the
   build stage drops its dev dependencies (`npm prune --omit=dev`, ...), and
   the application folder (the WORKDIR, which a `git clone` may have filled)
