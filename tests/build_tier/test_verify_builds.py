@@ -1,7 +1,10 @@
 """Real builds of fixtures/build/* before and after dfix's fixes, with
 `dfix --verify` on buildah: every safe fix keeps the build working and the
 image config identical, the package fixes make the image smaller, and the
-unsafe fixes' config changes are reported as theirs."""
+unsafe fixes' config changes are reported as theirs. For some cases the
+smoke's output in the fixed image is read too (who it runs as, what it
+loaded): DL3002 on a base of unknown family, DF100 with USER nobody and with a
+psycopg2 compiled against libpq."""
 
 from __future__ import annotations
 
