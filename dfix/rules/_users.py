@@ -94,7 +94,7 @@ def shows_posix_shell(tree: n.Dockerfile, chain: Sequence[Stage]) -> bool:
     """Whether a shell-form RUN of ``chain`` ran in a POSIX shell (the
     default ``/bin/sh -c``, or a SHELL naming one), and nothing in the
     stages is a sign of Windows."""
-    if re.match(r"#\s*escape\s*=\s*`", tree.code.lstrip()):
+    if tree.escape == "`":
         return False  # the escape character of Windows Dockerfiles
     shown = False
     for stage in chain:
