@@ -11,6 +11,7 @@ same files: no finding at all."""
 from __future__ import annotations
 
 from dfix.cst import nodes as n
+from dfix.rules._packages import operands
 from dfix.rules._runtime_libs import is_toolchain
 from dfix.rules._split.commands import command_name, script_of
 from dfix.rules._stages import Stage
@@ -49,14 +50,15 @@ def toolchain_left(stage: Stage) -> list[str]:
             if name not in ("apt-get", "apt", "apk"):
                 continue
             words = [_word(w) for w in command.arguments]
-            plain = [w for w in words if not w.startswith("-")]
+            # the package manager's own reading: option values (`-t RELEASE`,
+            # `--virtual GROUP`) are not packages
+            plain = operands(name, words)
             if not plain:
                 continue
             if plain[0] in ("install", "add"):
                 group = _virtual_group(words)
                 for package in plain[1:]:
-                    if package != group:
-                        installed[package.split("=")[0]] = group
+                    installed[package.split("=")[0]] = group
             elif plain[0] in _REMOVES:
                 for target in plain[1:]:
                     for package, group in list(installed.items()):
