@@ -9,12 +9,12 @@ they overlap.
 from __future__ import annotations
 
 import bisect
-import operator
 import re
 from typing import Callable
 
 from dfix.cst.memo import last_tree
 from dfix.cst.nodes import Dockerfile, Instruction, Node
+from dfix.cst.visit import fields_getter
 
 _NEWLINE = re.compile("\n")
 
@@ -70,7 +70,7 @@ class _Index:
         kind = type(node)
         fields = self.fields.get(kind)
         if fields is None:
-            fields = self.fields[kind] = _fields_of(kind.printed_fields())
+            fields = self.fields[kind] = fields_getter(kind)
         if instruction is None and isinstance(node, Instruction):
             instruction = node
         end = self.items(fields(node), offset, instruction)
@@ -93,14 +93,6 @@ class _Index:
             else:
                 offset = self.node(value, offset, instruction)
         return offset
-
-
-def _fields_of(names: tuple[str, ...]) -> Callable[[Node], tuple]:
-    """A function giving a node's values of ``names``, always as a tuple."""
-    if len(names) == 1:
-        name = names[0]
-        return lambda node: (getattr(node, name),)
-    return operator.attrgetter(*names) if names else lambda node: ()
 
 
 _positions_of_last = last_tree(Positions)

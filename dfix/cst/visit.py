@@ -9,6 +9,7 @@ objects), so their text is kept too.
 
 from __future__ import annotations
 
+import operator
 from typing import Callable, Iterator, TypeVar
 
 from dfix.cst.base import Node
@@ -32,14 +33,56 @@ def walk(node: Node) -> Iterator[Node]:
     while stack:
         current = stack.pop()
         yield current
-        children = []
-        for name in current.printed_fields():
-            value = getattr(current, name)
-            if isinstance(value, Node):
-                children.append(value)
-            elif type(value) is tuple:
-                children.extend(item for item in value if isinstance(item, Node))
-        stack.extend(reversed(children))
+        children = _children(current)
+        if children:
+            children.reverse()
+            stack.extend(children)
+
+
+def descendants(node: Node) -> list[Node]:
+    """``node`` and every node below it, in source order, at once (faster
+    than ``walk`` when all of them are wanted)."""
+    out: list[Node] = []
+    _collect(node, out)
+    return out
+
+
+def _collect(node: Node, out: list[Node]) -> None:
+    out.append(node)
+    for child in _children(node):
+        _collect(child, out)
+
+
+def _children(node: Node) -> list[Node]:
+    """The child nodes of ``node``, in source order (not those of a tuple
+    inside a tuple: no node has one)."""
+    children: list[Node] = []
+    for value in fields_getter(type(node))(node):
+        if value is None or type(value) is str:
+            continue
+        if type(value) is tuple:
+            children.extend(item for item in value if isinstance(item, Node))
+        elif isinstance(value, Node):
+            children.append(value)
+    return children
+
+
+_getters: dict[type, Callable[[Node], tuple]] = {}
+
+
+def fields_getter(kind: type[Node]) -> Callable[[Node], tuple]:
+    """A function giving the values of a node type's printed fields, always
+    as a tuple: the walkers run it on every node, so it is made once per type."""
+    getter = _getters.get(kind)
+    if getter is None:
+        names = kind.printed_fields()
+        if len(names) == 1:
+            name = names[0]
+            getter = lambda node: (getattr(node, name),)  # noqa: E731
+        else:
+            getter = operator.attrgetter(*names) if names else lambda node: ()
+        _getters[kind] = getter
+    return getter
 
 
 def transform(node: N, leave: Leave) -> N:

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Iterator, Union
 
 from dfix.cst.base import Continuation, Node, Whitespace, value_of
-from dfix.cst.visit import walk
+from dfix.cst.visit import descendants, walk
 
 _NO_SPACE = Whitespace()
 _SPACE = Whitespace((" ",))
@@ -299,7 +299,7 @@ class Script(Node):
     @cached_property
     def nodes(self) -> tuple[Node, ...]:
         """Every node of the script, in source order."""
-        return tuple(walk(self))
+        return tuple(descendants(self))
 
     @cached_property
     def opaque_parts(self) -> tuple[Opaque, ...]:
