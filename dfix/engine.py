@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from dfix import collector
 from dfix.build_context import NO_CONTEXT, BuildContext
-from dfix.cst.build import MAX_SIZE, parse
+from dfix.cst.build import MAX_SIZE, parse, reparse
 from dfix.cst.nodes import Dockerfile, Node
 from dfix.cst.positions import positions_of
 from dfix.cst.visit import replace_nodes
@@ -240,7 +240,7 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
         kept = [d for d in chosen if all(d is not b for b, _ in broken)]
         text = fixed_text(tree, kept)
         try:
-            return parse(text, max_size=FIXED_MAX_SIZE), text, broken
+            return _parsed(tree, text, kept), text, broken
         except ParseError as error:
             if len(kept) <= 1:
                 broken.extend((d, error) for d in kept)
@@ -250,6 +250,16 @@ def _apply(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Dockerfile, str,
                 broken.extend((d, error) for d in kept)
                 return tree, tree.code, broken
             broken.append(culprit)
+
+
+def _parsed(tree: Dockerfile, text: str, chosen: list[Diagnostic]) -> Dockerfile:
+    """The tree of ``text``, ``tree``'s text with the chosen fixes: only
+    the lines they changed are read again."""
+    positions = positions_of(tree)
+    spans = [positions.span(r.old) for d in chosen for r in d.fix.replacements]
+    if positions.shared or not spans:
+        return parse(text, max_size=FIXED_MAX_SIZE)
+    return reparse(tree, text, min(start for start, _ in spans), max(end for _, end in spans), max_size=FIXED_MAX_SIZE)
 
 
 def _first_broken(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Diagnostic, ParseError] | None:

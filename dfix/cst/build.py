@@ -11,6 +11,7 @@ the line that opens them, and turns Lark's parse tree into the nodes of
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -74,7 +75,7 @@ class Grammar:
             text,
             parser="lalr",
             lexer="contextual",
-            start=["start", "json_items", "continuation"],
+            start=["start", "json_items", "continuation", "lines"],
             keep_all_tokens=True,
             maybe_placeholders=False,
             cache=True,
@@ -188,9 +189,96 @@ def parse(text: str, *, max_size: int = MAX_SIZE) -> n.Dockerfile:
     escape = _escape_of(text)
     rules = grammar(escape)
     with collector.paused():
-        tree = _Builder(rules, text).file(_parse_tree(rules, text))
+        builder = _Builder(rules, text)
+        tree = builder.file(_parse_tree(rules, text))
         tree.__dict__["code"] = text  # what printing it gives: dfix's round trip, checked on every corpus file
+        tree.__dict__[_LAYOUT] = _Layout(builder.starts, builder.lines, builder.states)
         return tree
+
+
+class _Layout:
+    """Where each line of a parsed tree's body starts (offset and line
+    number) and the parser's state there: what ``reparse`` needs to read
+    only some lines again."""
+
+    __slots__ = ("starts", "lines", "states")
+
+    def __init__(self, starts: list[int], lines: list[int], states: list[tuple]) -> None:
+        self.starts, self.lines, self.states = starts, lines, states
+
+
+_LAYOUT = "_layout"
+
+
+def reparse(old: n.Dockerfile, text: str, start: int, old_end: int, *, max_size: int = MAX_SIZE) -> n.Dockerfile:
+    """``parse(text)``, where ``text`` is ``old``'s text with [start,
+    old_end) replaced, the rest unchanged: only the lines the change touches
+    are read again, up to an unchanged instruction after it; the others are
+    kept (those after it with their line numbers moved). Whenever that could
+    differ from reading the whole text (the change is in the first line,
+    does not parse, or leaves the parser in another state for the lines
+    after it: a new FROM, SHELL or global ARG), the whole text is read.
+    Tests check it against ``parse`` on every round of fixes of the corpus."""
+    layout = old.__dict__.get(_LAYOUT)
+    old_text = old.code
+    delta = len(text) - len(old_text)
+    if (layout is None or len(text) > max_size or not 0 <= start <= old_end <= len(old_text)
+            or not text.startswith(old_text[:start]) or not text.endswith(old_text[old_end:])):
+        return parse(text, max_size=max_size)
+    starts, body = layout.starts, old.body
+    # the line the change starts in; not the first (the parser directives end there)
+    first = bisect.bisect_right(starts, start) - 1
+    if first < 1:
+        return parse(text, max_size=max_size)
+    # up to an unchanged instruction: after an escape at the end of a changed
+    # line, BuildKit skips blank and comment lines and joins the next one
+    last = bisect.bisect_right(starts, old_end) - 1
+    while last < len(body) and (starts[last] < old_end or not isinstance(body[last], n.Instruction)):
+        last += 1
+    last = min(last, len(body) - 1)
+    old_stop = starts[last + 1] if last + 1 < len(starts) else len(old_text)
+    region_start, region_end = starts[first], old_stop + delta
+    if region_end < max(region_start, start):
+        return parse(text, max_size=max_size)
+    rules = grammar(old.escape)
+    with collector.paused():
+        builder = _Builder(rules, text)
+        builder.shell, builder.windows, builder.stage_started, builder.global_args = layout.states[first]
+        kept = body[:first] + body[last + 1:]
+        builder.scripts.update(id(script) for line in kept for script in _scripts_of(line))
+        try:
+            region = _parse_tree(rules, text, "lines", region_start, region_end, layout.lines[first])
+            lines = tuple(builder.line(child) for child in region.children)
+        except ParseError:
+            return parse(text, max_size=max_size)
+        if last + 1 < len(body) and builder.state() != layout.states[last + 1]:
+            return parse(text, max_size=max_size)
+        new_body = body[:first] + lines + tuple(_moved(line, shift) for line in body[last + 1:]) if (
+            shift := text.count("\n", region_start, region_end) - old_text.count("\n", region_start, old_stop)
+        ) else body[:first] + lines + body[last + 1:]
+        if not any(isinstance(line, n.Instruction) for line in lines + kept):
+            return parse(text, max_size=max_size)
+        tree = n.Dockerfile(old.bom, old.directives, new_body)
+        tree.__dict__["code"] = text
+        tree.__dict__[_LAYOUT] = _Layout(
+            starts[:first] + builder.starts + [offset + delta for offset in starts[last + 1:]],
+            layout.lines[:first] + builder.lines + [number + shift for number in layout.lines[last + 1:]],
+            layout.states[:first] + builder.states + layout.states[last + 1:],
+        )
+        return tree
+
+
+def _moved(line: n.Line, shift: int) -> n.Line:
+    if not shift or not isinstance(line, n.Instruction):
+        return line
+    return line.with_changes(start_line=line.start_line + shift, end_line=line.end_line + shift)
+
+
+def _scripts_of(line: n.Line) -> Iterator[Script]:
+    if isinstance(line, n.Instruction):
+        body = getattr(n.unwrapped(line), "body", None)
+        if isinstance(body, n.ShellForm):
+            yield body.script
 
 
 def _escape_of(text: str) -> str:
@@ -219,21 +307,25 @@ def _escape_of(text: str) -> str:
     return escape
 
 
-def _parse_tree(rules: Grammar, text: str, start: str = "start") -> Tree:
+def _parse_tree(
+    rules: Grammar, text: str, start: str = "start", position: int = 0, end: int | None = None, line: int = 1,
+) -> Tree:
     """Lark's LALR parser, fed by a lexer that tries the terminals each
     parser state accepts (the contextual lexer's rule), and by the heredoc
-    bodies after the line that opens them."""
+    bodies after the line that opens them; ``text[position:end]`` only, a
+    range that starts a line (numbered ``line``) when given."""
     interactive = rules.lark.parse_interactive(start=start)
     parser = interactive.parser_state
     states = parser.parse_conf.states
-    position, line, line_start = 0, 1, 0
+    end = len(text) if end is None else end
+    line_start = position
     tokens: list[Token] = []  # the current line's
     last: Token | None = None
     try:
-        while position < len(text):
+        while position < end:
             lexer = rules.lexer_for(parser.position, states[parser.position])
             for name, pattern in lexer:
-                match = pattern.match(text, position)
+                match = pattern.match(text, position, end)
                 if match:
                     break
             else:
@@ -253,7 +345,7 @@ def _parse_tree(rules: Grammar, text: str, start: str = "start") -> Tree:
             openers = _heredocs_opened(rules, tokens)
             first_line = tokens[0].line if tokens else last.line
             tokens = []
-            for heredoc in _heredoc_tokens(text, position, line, openers, first_line):
+            for heredoc in _heredoc_tokens(text, position, line, openers, first_line, end):
                 interactive.feed_token(heredoc)
                 position += len(heredoc.value)
                 line += heredoc.value.count("\n")
@@ -290,15 +382,15 @@ def _heredocs_opened(rules: Grammar, line: Sequence[Token]) -> list[HeredocOpene
 
 
 def _heredoc_tokens(
-    text: str, position: int, line_number: int, openers: list[HeredocOpener], start_line: int
+    text: str, position: int, line_number: int, openers: list[HeredocOpener], start_line: int, stop: int,
 ) -> Iterator[Token]:
     for opener in openers:
         body_start = position
         while True:
-            if position >= len(text):
+            if position >= stop:
                 raise ParseError("unterminated heredoc", start_line, 1)
-            end = text.find("\n", position)
-            end = len(text) if end < 0 else end + 1
+            end = text.find("\n", position, stop)
+            end = stop if end < 0 else end + 1
             line = text[position:end]
             if heredoc_end_matches(line, opener):
                 break
@@ -430,6 +522,10 @@ class _Builder:
         self.global_args: dict[str, str] = {}  # ARG defaults before the first FROM
         self.stage_started = False
         self.scripts: set[int] = set()  # the ids of the scripts in this tree
+        # for each line of the body: its offset, its line number and the state before it (see _Layout)
+        self.starts: list[int] = []
+        self.lines: list[int] = []
+        self.states: list[tuple] = []
 
     def parts(self, token: Token) -> tuple[n.Part, ...]:
         start = self.offset + token.start_pos
@@ -461,7 +557,17 @@ class _Builder:
         hash_, name, equals, value = (str(token) for token in children[:4])
         return n.Directive(indent, hash_, name, equals, value, trailing, newline)
 
+    def state(self) -> tuple:
+        """What reading the next line depends on, besides its text."""
+        return self.shell, self.windows, self.stage_started, self.global_args
+
     def line(self, tree: Tree) -> n.Line:
+        head = tree.children[0]
+        while isinstance(head, Tree):
+            head = head.children[0]
+        self.starts.append(head.start_pos)
+        self.lines.append(head.line)
+        self.states.append(self.state())
         children = list(tree.children)
         indent = children.pop(0) if _is(children[0], "WS") else None
         trailing, newline = self.line_end(children.pop() if children and _is(children[-1], "EOL", "END_WS") else None) if tree.data != "instruction_line" else (n.Whitespace(), "")
@@ -653,9 +759,8 @@ class _Builder:
         while elements.peek(1) in ("KV_PAIR", "KV_WORD"):
             space = elements.space()
             args.append(self.pair(elements.next(), space))
-        if not self.stage_started:
-            for arg in args:
-                self.global_args[arg.key.value] = arg.value.value
+        if not self.stage_started:  # a new dict: the states kept for each line share the old one
+            self.global_args = {**self.global_args, **{arg.key.value: arg.value.value for arg in args}}
         return {"args": tuple(args)}
 
     def _onbuild(self, elements: _Elements) -> dict:
