@@ -274,11 +274,12 @@ class From(Instruction):
     keyword_text: Fragment = field(default_factory=lambda: _keyword("FROM"))
     args: tuple[Word, ...] = ()
 
-    @property
+    # cached: rules ask for the stages' images and names for every RUN
+    @cached_property
     def image(self) -> str | None:
         return self.args[0].value if self.args else None
 
-    @property
+    @cached_property
     def stage_name(self) -> str | None:
         """The name after ``AS``, as written."""
         if len(self.args) >= 3 and self.args[1].value.upper() == "AS":

@@ -49,15 +49,24 @@ def descendants(node: Node) -> list[Node]:
 
 def _collect(node: Node, out: list[Node]) -> None:
     out.append(node)
-    for child in _children(node):
-        _collect(child, out)
+    getter = _getters.get(type(node)) or fields_getter(type(node))
+    for value in getter(node):
+        if value is None or type(value) is str:
+            continue
+        if type(value) is tuple:
+            for item in value:
+                if isinstance(item, Node):
+                    _collect(item, out)
+        elif isinstance(value, Node):
+            _collect(value, out)
 
 
 def _children(node: Node) -> list[Node]:
     """The child nodes of ``node``, in source order (not those of a tuple
     inside a tuple: no node has one)."""
     children: list[Node] = []
-    for value in fields_getter(type(node))(node):
+    getter = _getters.get(type(node)) or fields_getter(type(node))
+    for value in getter(node):
         if value is None or type(value) is str:
             continue
         if type(value) is tuple:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from dfix.cst import nodes as n
+from dfix.cst.memo import kept_on
 from dfix.images import ALPINE, DEBIAN, RHEL, SUSE, UNKNOWN, family_of_image_name
 from dfix.rules._stages import Stage, earlier_stage
 from dfix.shell.commands import invocations
@@ -16,7 +17,12 @@ _MANAGERS = {"apt-get": DEBIAN, "apt": DEBIAN, "dpkg": DEBIAN, "apk": ALPINE, "y
 
 
 def family(tree: n.Dockerfile, stage: Stage) -> str:
-    """The stage's family; UNKNOWN when neither its image nor its commands tell."""
+    """The stage's family; UNKNOWN when neither its image nor its commands
+    tell. Kept on the stage (one tree's, immutable): rules ask for every RUN."""
+    return kept_on(stage, "family", lambda: _family(tree, stage))
+
+
+def _family(tree: n.Dockerfile, stage: Stage) -> str:
     from_image = _family_of_image(tree, stage, 0)
     if from_image != UNKNOWN:
         return from_image

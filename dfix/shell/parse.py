@@ -41,6 +41,8 @@ from dfix.shell.nodes import (
 _BLANKS = re.compile(r"(?:[ \t]|\\\r?\n)*")
 _PLAIN = re.compile(r"[^ \t\n;&|()<>'\"\\$`]+")
 _PLAIN_IN_DOUBLE_QUOTES = re.compile(r"[^\"\\$`]+")
+# what ``word_parts`` reads as literal text, whatever follows
+_LITERAL_RUN = re.compile(r"[^\\'\"$`(<>]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARRAY_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=\Z")
 _FD = re.compile(r"[0-9]+(?=[<>])")
@@ -346,6 +348,10 @@ class _Parser:
         segments: list[tuple[int, int, type | None]] = []
         literal = position = start
         while position < end:
+            run = _LITERAL_RUN.match(text, position, end)  # most of a word: skipped at once
+            if run:
+                position = run.end()
+                continue
             char = text[position]
             kind: type | None = None
             if char == "\\":
