@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_parser_state import ParseConf
 
 from dfix import collector
 from dfix.cst import nodes as n
@@ -84,18 +85,27 @@ class Grammar:
         self.retype = {"KEYWORD": self._keyword_type, "KV_WORD": self._pair_type}
         self._terminals = {terminal.name: terminal for terminal in self.lark.terminals}
         self._patterns: dict[str, re.Pattern[str]] = {}
-        self._by_state: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
+        #: the terminals each parser state accepts (see ``lexer_for``)
+        self.lexers: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
+        self._tables: dict[str, ParseConf] = {}
+
+    def tables(self, start: str) -> ParseConf:
+        """Lark's LALR tables and tree callbacks for one start symbol."""
+        found = self._tables.get(start)
+        if found is None:
+            found = self._tables[start] = self.lark.parse_interactive(start=start).parser_state.parse_conf
+        return found
 
     def lexer_for(self, state: int, actions: dict) -> list[tuple[str, re.Pattern[str]]]:
         """The terminals a parser state accepts, each compiled once, in the
         order Lark's lexer would try them (priority, then longest)."""
-        found = self._by_state.get(state)
+        found = self.lexers.get(state)
         if found is None:
             terminals = sorted(
                 (self._terminals[name] for name in actions if name in self._terminals),
                 key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
             )
-            found = self._by_state[state] = [(t.name, self._pattern(t.name)) for t in terminals]
+            found = self.lexers[state] = [(t.name, self._pattern(t.name)) for t in terminals]
         return found
 
     def _pattern(self, name: str) -> re.Pattern[str]:
@@ -314,47 +324,94 @@ def _parse_tree(
     parser state accepts (the contextual lexer's rule), and by the heredoc
     bodies after the line that opens them; ``text[position:end]`` only, a
     range that starts a line (numbered ``line``) when given."""
-    interactive = rules.lark.parse_interactive(start=start)
-    parser = interactive.parser_state
-    states = parser.parse_conf.states
+    machine = _Machine(rules.tables(start))
+    by_state = rules.lexers
     end = len(text) if end is None else end
     line_start = position
     tokens: list[Token] = []  # the current line's
     last: Token | None = None
-    try:
-        while position < end:
-            lexer = rules.lexer_for(parser.position, states[parser.position])
-            for name, pattern in lexer:
-                match = pattern.match(text, position, end)
-                if match:
-                    break
-            else:
-                raise _unexpected(text, position, line, position - line_start + 1, lexer)
-            value = match.group()
-            kind = rules.retype[name](value) if name in rules.retype else name
-            last = Token(kind, value, position, line, position - line_start + 1)
-            interactive.feed_token(last)
-            position = match.end()
-            newlines = value.count("\n")
-            if newlines:
-                line += newlines
-                line_start = last.start_pos + value.rindex("\n") + 1
-            if kind != "EOL":
-                tokens.append(last)
-                continue
-            openers = _heredocs_opened(rules, tokens)
-            first_line = tokens[0].line if tokens else last.line
+    new_token = Token._future_new  # Token(...) without its check of deprecated arguments
+    while position < end:
+        state = machine.state_stack[-1]
+        lexer = by_state.get(state) or rules.lexer_for(state, machine.states[state])
+        for name, pattern in lexer:
+            match = pattern.match(text, position, end)
+            if match:
+                break
+        else:
+            raise _unexpected(text, position, line, position - line_start + 1, lexer)
+        value = match.group()
+        kind = rules.retype[name](value) if name in rules.retype else name
+        last = new_token(kind, value, position, line, position - line_start + 1)
+        machine.feed(last)
+        position = match.end()
+        if "\n" in value:
+            line += value.count("\n")
+            line_start = last.start_pos + value.rindex("\n") + 1
+        if kind != "EOL":
+            tokens.append(last)
+            continue
+        openers = _heredocs_opened(rules, tokens) if tokens else []
+        if not openers:
             tokens = []
-            for heredoc in _heredoc_tokens(text, position, line, openers, first_line, end):
-                interactive.feed_token(heredoc)
-                position += len(heredoc.value)
-                line += heredoc.value.count("\n")
-                line_start = position
-        if _heredocs_opened(rules, tokens):
-            raise ParseError("unterminated heredoc", tokens[0].line, 1)
-        return interactive.feed_eof(last)
-    except UnexpectedToken as error:
-        raise _parse_error(error, text) from None
+            continue
+        first_line = tokens[0].line
+        tokens = []
+        for heredoc in _heredoc_tokens(text, position, line, openers, first_line, end):
+            machine.feed(heredoc)
+            position += len(heredoc.value)
+            line += heredoc.value.count("\n")
+            line_start = position
+    if _heredocs_opened(rules, tokens):
+        raise ParseError("unterminated heredoc", tokens[0].line, 1)
+    return machine.end(last)
+
+
+class _Machine:
+    """Lark's LALR parse tables, run as Lark's ``ParserState.feed_token``
+    runs them (Lark's interactive parser adds layers of calls per token)."""
+
+    __slots__ = ("states", "callbacks", "end_state", "state_stack", "value_stack")
+
+    def __init__(self, conf: ParseConf) -> None:
+        self.states, self.callbacks, self.end_state = conf.states, conf.callbacks, conf.end_state
+        self.state_stack = [conf.start_state]
+        self.value_stack: list = []
+
+    def feed(self, token: Token, is_end: bool = False) -> object:
+        states, state_stack, value_stack, callbacks = self.states, self.state_stack, self.value_stack, self.callbacks
+        while True:
+            actions = states[state_stack[-1]]
+            found = actions.get(token.type)
+            if found is None:
+                raise _unexpected_token(token, actions)
+            action, arg = found
+            if action is Shift:
+                state_stack.append(arg)
+                value_stack.append(callbacks[token.type](token) if token.type in callbacks else token)
+                return None
+            size = len(arg.expansion)
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            state_stack.append(states[state_stack[-1]][arg.origin.name][1])
+            value_stack.append(callbacks[arg](children))
+            if is_end and state_stack[-1] == self.end_state:
+                return value_stack[-1]
+
+    def end(self, last: Token | None) -> Tree:
+        token = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+        return self.feed(token, is_end=True)  # type: ignore[return-value]
+
+
+def _unexpected_token(token: Token, actions: dict) -> ParseError:
+    found = "the end of the file" if token.type == "$END" else repr(str(token))
+    wanted = sorted({_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name in actions if name.isupper()})
+    message = f"unexpected {found}" + ("; expected " + " or ".join(wanted) if wanted else "")
+    return ParseError(message, getattr(token, "line", 1) or 1, getattr(token, "column", 1) or 1)
 
 
 def _unexpected(text: str, position: int, line: int, column: int, lexer: list) -> ParseError:
@@ -402,14 +459,6 @@ def _heredoc_tokens(
         yield Token("HEREDOC_END", line, position, line_number, 1)
         line_number += line.count("\n")
         position = end
-
-
-def _parse_error(error: UnexpectedToken, text: str) -> ParseError:
-    token = error.token
-    found = "the end of the file" if token.type == "$END" else repr(str(token))
-    wanted = sorted({_DESCRIPTIONS.get(name, name.lower().replace("_", " ")) for name in error.expected or ()})
-    message = f"unexpected {found}" + ("; expected " + " or ".join(wanted) if wanted else "")
-    return ParseError(message, getattr(token, "line", 1) or 1, getattr(token, "column", 1) or 1)
 
 
 # ---------------------------------------------------------------- the tree
