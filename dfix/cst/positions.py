@@ -73,16 +73,31 @@ class _Index:
             fields = self.fields[kind] = fields_getter(kind)
         if instruction is None and isinstance(node, Instruction):
             instruction = node
-        end = self.items(fields(node), offset, instruction)
+        start = offset
+        for value in fields(node):  # the values of ``items``, read here: one call per node, not two
+            if value is None:
+                continue
+            if type(value) is str:
+                offset += len(value)
+            elif type(value) is tuple:
+                for item in value:
+                    if type(item) is str:
+                        offset += len(item)
+                    elif type(item) is tuple:
+                        offset = self.items(item, offset, instruction)
+                    elif item is not None:
+                        offset = self.node(item, offset, instruction)
+            else:
+                offset = self.node(value, offset, instruction)
         if id(node) in self.spans:
             self.shared = True
-        self.spans[id(node)] = (offset, end)
+        self.spans[id(node)] = (start, offset)
         if instruction is not None:
             self.instructions[id(node)] = instruction
-        return end
+        return offset
 
     def items(self, values: tuple, offset: int, instruction: Instruction | None) -> int:
-        """Index ``values`` (a node's fields, or a field's tuple) from ``offset``."""
+        """Index ``values`` (a tuple in a field's tuple) from ``offset``."""
         for value in values:
             if value is None:
                 continue
