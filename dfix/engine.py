@@ -256,10 +256,16 @@ def _parsed(tree: Dockerfile, text: str, chosen: list[Diagnostic]) -> Dockerfile
     """The tree of ``text``, ``tree``'s text with the chosen fixes: only
     the lines they changed are read again."""
     positions = positions_of(tree)
-    spans = [positions.span(r.old) for d in chosen for r in d.fix.replacements]
-    if positions.shared or not spans:
+    edits = sorted((positions.span(r.old), sum(len(node.code) for node in r.new))
+                   for d in chosen for r in d.fix.replacements)
+    changes: list[tuple[int, int, int]] = []
+    for (start, end), length in edits:
+        if changes and start < changes[-1][1]:  # nested in another one (the outer one wins): read it all
+            return parse(text, max_size=FIXED_MAX_SIZE)
+        changes.append((start, end, length))
+    if positions.shared or not changes:
         return parse(text, max_size=FIXED_MAX_SIZE)
-    return reparse(tree, text, min(start for start, _ in spans), max(end for _, end in spans), max_size=FIXED_MAX_SIZE)
+    return reparse(tree, text, changes, max_size=FIXED_MAX_SIZE)
 
 
 def _first_broken(tree: Dockerfile, chosen: list[Diagnostic]) -> tuple[Diagnostic, ParseError] | None:

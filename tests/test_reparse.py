@@ -33,7 +33,7 @@ def reparsed(text: str, old: str, new: str, count: int = 1) -> tuple[n.Dockerfil
     for _ in range(count):
         at = text.index(old, at + 1)
     changed = text[:at] + new + text[at + len(old):]
-    return build.reparse(tree, changed, at, at + len(old)), changed
+    return build.reparse(tree, changed, [(at, at + len(old), len(new))]), changed
 
 
 @pytest.mark.parametrize(
@@ -66,6 +66,38 @@ def test_reparse_gives_what_parse_gives(text: str, old: str, new: str) -> None:
     assert_same_tree(tree, changed)
 
 
+@pytest.mark.parametrize(
+    ("text", "edits"),
+    [
+        # two changes far apart: two runs of lines read again, the lines between moved
+        ("FROM a\nRUN x\nRUN y\nRUN z\nCMD q\nRUN w\n", [("RUN x", "RUN x \\\n && x2"), ("CMD q", "CMD q\nRUN v")]),
+        # the first one changes the shell the second one is read with
+        ('FROM a\nRUN x\nRUN y\nRUN z\nRUN w\n', [("RUN x", 'SHELL ["pwsh", "-c"]'), ("RUN w", "RUN w2")]),
+        # next to each other: one run
+        ("FROM a\nRUN x\nRUN y\nCMD q\n", [("RUN x", "RUN x1"), ("RUN y", "RUN y1")]),
+        # an insertion between lines, and a removal
+        ("FROM a\nRUN x\nRUN y\nRUN z\nCMD q\n", [("", "# note\n"), ("RUN z\n", "")]),
+    ],
+)
+def test_several_changes_reparse_as_parse_does(text: str, edits: list[tuple[str, str]]) -> None:
+    tree = dfix.parse(text)
+    changes, pieces, last = [], [], 0
+    for old, new in edits:
+        at = text.index(old, last) if old else text.index("RUN y")
+        changes.append((at, at + len(old), len(new)))
+        pieces += [text[last:at], new]
+        last = at + len(old)
+    changed = "".join(pieces) + text[last:]
+    assert_same_tree(build.reparse(tree, changed, changes), changed)
+
+
+def test_changes_that_do_not_give_the_text_are_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "FROM a\nRUN x\nRUN y\nRUN z\n"
+    tree = dfix.parse(text)
+    wrong = "FROM a\nRUN x\nRUN y\nRUN q\n"  # a change outside the one given
+    assert_same_tree(build.reparse(tree, wrong, [(text.index("RUN x"), text.index("RUN x") + 5, 5)]), wrong)
+
+
 def test_a_change_that_does_not_parse_raises_as_parse_does() -> None:
     with pytest.raises(dfix.ParseError) as raised:
         reparsed("FROM a\nRUN x\nCMD q\n", "RUN x", "RUN <<EOF\necho")
@@ -79,7 +111,7 @@ def test_reparse_reads_only_the_changed_lines(monkeypatch: pytest.MonkeyPatch) -
     text = "FROM a\nRUN x\nRUN y\nRUN z\nCMD q\n"
     tree = dfix.parse(text)
     monkeypatch.setattr(build, "parse", None)  # a fallback to it would fail
-    new = build.reparse(tree, text.replace("RUN y", "RUN y2"), text.index("RUN y"), text.index("RUN y") + 5)
+    new = build.reparse(tree, text.replace("RUN y", "RUN y2"), [(text.index("RUN y"), text.index("RUN y") + 5, 6)])
     assert new.body[:2] == tree.body[:2] and all(a is b for a, b in zip(new.body[:2], tree.body[:2]))
     assert new.body[4] is tree.body[4]
     assert new.body[2].code == "RUN y2\n"
@@ -92,8 +124,8 @@ def test_every_round_of_fixes_on_the_corpus_reparses_as_parse_does(name: str, mo
         pytest.skip("dfix refuses it, as BuildKit does")
     checked = []
 
-    def checking(old: n.Dockerfile, text: str, start: int, end: int, **options: int) -> n.Dockerfile:
-        tree = build.reparse(old, text, start, end, **options)
+    def checking(old: n.Dockerfile, text: str, changes: list, **options: int) -> n.Dockerfile:
+        tree = build.reparse(old, text, changes, **options)
         assert_same_tree(tree, text)
         checked.append(text)
         return tree

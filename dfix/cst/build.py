@@ -220,62 +220,103 @@ class _Layout:
 _LAYOUT = "_layout"
 
 
-def reparse(old: n.Dockerfile, text: str, start: int, old_end: int, *, max_size: int = MAX_SIZE) -> n.Dockerfile:
-    """``parse(text)``, where ``text`` is ``old``'s text with [start,
-    old_end) replaced, the rest unchanged: only the lines the change touches
-    are read again, up to an unchanged instruction after it; the others are
-    kept (those after it with their line numbers moved). Whenever that could
-    differ from reading the whole text (the change is in the first line,
-    does not parse, or leaves the parser in another state for the lines
-    after it: a new FROM, SHELL or global ARG), the whole text is read.
-    Tests check it against ``parse`` on every round of fixes of the corpus."""
+def reparse(
+    old: n.Dockerfile, text: str, changes: Sequence[tuple[int, int, int]], *, max_size: int = MAX_SIZE,
+) -> n.Dockerfile:
+    """``parse(text)``, where ``text`` is ``old``'s text with some ranges
+    replaced, the rest unchanged: ``changes`` are (start, end, new length),
+    [start, end) offsets in the old text, in order and disjoint.
+
+    Only the lines a change touches are read again, each run of them up to
+    an unchanged instruction after it; the others are kept (moved to their
+    new line numbers). Whenever that could differ from reading the whole
+    text (a change in the first line, one that does not parse, or one that
+    leaves the parser in another state for the lines after it: a new FROM,
+    SHELL or global ARG), the whole text is read. Tests check it against
+    ``parse`` on every round of fixes of the corpus."""
     layout = old.__dict__.get(_LAYOUT)
+    if layout is None or len(text) > max_size or not changes:
+        return parse(text, max_size=max_size)
     old_text = old.code
-    delta = len(text) - len(old_text)
-    if (layout is None or len(text) > max_size or not 0 <= start <= old_end <= len(old_text)
-            or not text.startswith(old_text[:start]) or not text.endswith(old_text[old_end:])):
+    regions = _regions(old, layout, text, changes)
+    if regions is None:
         return parse(text, max_size=max_size)
-    starts, body = layout.starts, old.body
-    # the line the change starts in; not the first (the parser directives end there)
-    first = bisect.bisect_right(starts, start) - 1
-    if first < 1:
-        return parse(text, max_size=max_size)
-    # up to an unchanged instruction: after an escape at the end of a changed
-    # line, BuildKit skips blank and comment lines and joins the next one
-    last = bisect.bisect_right(starts, old_end) - 1
-    while last < len(body) and (starts[last] < old_end or not isinstance(body[last], n.Instruction)):
-        last += 1
-    last = min(last, len(body) - 1)
-    old_stop = starts[last + 1] if last + 1 < len(starts) else len(old_text)
-    region_start, region_end = starts[first], old_stop + delta
-    if region_end < max(region_start, start):
-        return parse(text, max_size=max_size)
+    starts, lines, states, body = layout.starts, layout.lines, layout.states, old.body
     rules = grammar(old.escape)
     with collector.paused():
         builder = _Builder(rules, text)
-        builder.shell, builder.windows, builder.stage_started, builder.global_args = layout.states[first]
-        kept = body[:first] + body[last + 1:]
+        kept = [line for k, line in enumerate(body) if not any(first <= k <= last for first, last, _ in regions)]
         builder.scripts.update(id(script) for line in kept for script in _scripts_of(line))
-        try:
-            region = _parse_tree(rules, text, "lines", region_start, region_end, layout.lines[first])
-            lines = tuple(builder.line(child) for child in region.children)
-        except ParseError:
+        new_body: list[n.Line] = []
+        new_starts: list[int] = []
+        new_lines: list[int] = []
+        new_states: list[tuple] = []
+        done = 0  # the old lines placed
+        moved = shift = 0  # how far the text and the line numbers after the last region moved
+        for first, last, growth in regions:
+            new_body.extend(_moved(line, shift) for line in body[done:first])
+            new_starts.extend(offset + moved for offset in starts[done:first])
+            new_lines.extend(number + shift for number in lines[done:first])
+            new_states.extend(states[done:first])
+            old_stop = starts[last + 1] if last + 1 < len(starts) else len(old_text)
+            region_start, region_end = starts[first] + moved, old_stop + moved + growth
+            builder.shell, builder.windows, builder.stage_started, builder.global_args = states[first]
+            builder.starts, builder.lines, builder.states = new_starts, new_lines, new_states
+            try:
+                region = _parse_tree(rules, text, "lines", region_start, region_end, lines[first] + shift)
+                new_body.extend(builder.line(child) for child in region.children)
+            except ParseError:
+                return parse(text, max_size=max_size)
+            if last + 1 < len(body) and builder.state() != states[last + 1]:
+                return parse(text, max_size=max_size)
+            shift += text.count("\n", region_start, region_end) - old_text.count("\n", starts[first], old_stop)
+            moved += growth
+            done = last + 1
+        new_body.extend(_moved(line, shift) for line in body[done:])
+        new_starts.extend(offset + moved for offset in starts[done:])
+        new_lines.extend(number + shift for number in lines[done:])
+        new_states.extend(states[done:])
+        if not any(isinstance(line, n.Instruction) for line in new_body):
             return parse(text, max_size=max_size)
-        if last + 1 < len(body) and builder.state() != layout.states[last + 1]:
-            return parse(text, max_size=max_size)
-        new_body = body[:first] + lines + tuple(_moved(line, shift) for line in body[last + 1:]) if (
-            shift := text.count("\n", region_start, region_end) - old_text.count("\n", region_start, old_stop)
-        ) else body[:first] + lines + body[last + 1:]
-        if not any(isinstance(line, n.Instruction) for line in lines + kept):
-            return parse(text, max_size=max_size)
-        tree = n.Dockerfile(old.bom, old.directives, new_body)
+        tree = n.Dockerfile(old.bom, old.directives, tuple(new_body))
         tree.__dict__["code"] = text
-        tree.__dict__[_LAYOUT] = _Layout(
-            starts[:first] + builder.starts + [offset + delta for offset in starts[last + 1:]],
-            layout.lines[:first] + builder.lines + [number + shift for number in layout.lines[last + 1:]],
-            layout.states[:first] + builder.states + layout.states[last + 1:],
-        )
+        tree.__dict__[_LAYOUT] = _Layout(new_starts, new_lines, new_states)
         return tree
+
+
+def _regions(
+    old: n.Dockerfile, layout: _Layout, text: str, changes: Sequence[tuple[int, int, int]],
+) -> list[tuple[int, int, int]] | None:
+    """The runs of old lines to read again, (first, last, how much longer
+    their text got), in order; None when the whole text must be read: a
+    change in the first line, or ``changes`` that do not give ``text``."""
+    old_text, starts, body = old.code, layout.starts, old.body
+    regions: list[list[int]] = []
+    old_at = new_at = 0  # the text before them is the same
+    for start, end, length in changes:
+        if not old_at <= start <= end <= len(old_text) or old_text[old_at:start] != text[new_at:new_at + start - old_at]:
+            return None
+        new_at += start - old_at + length
+        old_at = end
+        # the line the change starts in; not the first (the parser directives end there)
+        first = bisect.bisect_right(starts, start) - 1
+        if first < 1:
+            return None
+        # up to an unchanged instruction: after an escape at the end of a changed
+        # line, BuildKit skips blank and comment lines and joins the next one
+        last = bisect.bisect_right(starts, end) - 1
+        while last < len(body) and (starts[last] < end or not isinstance(body[last], n.Instruction)):
+            last += 1
+        last = min(last, len(body) - 1)
+        growth = length - (end - start)
+        if regions and first <= regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], last)
+            regions[-1][2] += growth
+        else:
+            regions.append([first, last, growth])
+    if old_text[old_at:] != text[new_at:]:
+        return None
+    return [(first, last, growth) for first, last, growth in regions]
 
 
 def _moved(line: n.Line, shift: int) -> n.Line:
