@@ -111,10 +111,13 @@ class Word(Node):
     @cached_property
     def value(self) -> str | None:
         """The word after quote removal, or None if it expands anything."""
+        parts = self.parts
+        if len(parts) == 1 and type(parts[0]) is str and "\\" not in parts[0]:  # most words: plain text
+            return parts[0]
         out = []
         for part in self.parts:
             if isinstance(part, str):
-                out.append(_UNESCAPE.sub(r"\1", part))
+                out.append(_UNESCAPE.sub(r"\1", part) if "\\" in part else part)
             elif isinstance(part, SingleQuoted):
                 out.append(value_of(part.parts)[1:-1])
             elif isinstance(part, DoubleQuoted):
@@ -199,7 +202,8 @@ class SimpleCommand(Node):
 
     parts: tuple[Word | Redirect, ...] = ()
 
-    @property
+    # commands are immutable and rules ask for these again and again: kept on the command
+    @cached_property
     def assignments(self) -> tuple[Word, ...]:
         out = []
         for part in self.parts:
@@ -210,7 +214,7 @@ class SimpleCommand(Node):
             out.append(part)
         return tuple(out)
 
-    @property
+    @cached_property
     def words(self) -> tuple[Word, ...]:
         """The command name and its arguments (no assignments, no redirections)."""
         words = [part for part in self.parts if isinstance(part, Word)]
