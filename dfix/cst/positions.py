@@ -26,22 +26,50 @@ def positions_of(tree: Dockerfile) -> Positions:
 
 
 class Positions:
-    """Offsets, lines and columns of the nodes of one tree."""
+    """Offsets, lines and columns of the nodes of one tree.
 
-    def __init__(self, tree: Dockerfile) -> None:
+    A tree dfix parsed knows where each of its lines starts, so its lines
+    are indexed one at a time, as far as the nodes asked about need (a round
+    of fixes asks about a few); other trees are indexed whole at once."""
+
+    def __init__(self, tree: Dockerfile, *, whole: bool = False) -> None:
         self.spans: dict[int, tuple[int, int]] = {}
         self.instructions: dict[int, Instruction] = {}
-        index = _Index(self.spans, self.instructions)
-        index.node(tree, 0, None)
+        self._index = _Index(self.spans, self.instructions)
         self.text = tree.code  # kept on the tree (a parsed one holds the text it was read from)
+        starts = getattr(tree.__dict__.get("_layout"), "starts", None)
+        if whole or starts is None or len(starts) != len(tree.body):
+            self._index.node(tree, 0, None)
+            self._lines: tuple = ()
+        else:
+            self.spans[id(tree)] = (0, len(self.text))
+            offset = len(tree.bom)
+            for directive in tree.directives:
+                offset = self._index.node(directive, offset, None)
+            self._lines = tuple(zip(tree.body, starts))
+        self._next = 0  # the first line not indexed yet
         #: whether a node object stands twice in the tree (then ``span`` gives
         #: one of its places; a parsed tree never has one)
-        self.shared = index.shared
+        self.shared = self._index.shared
         self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
+
+    def _find(self, node: Node) -> bool:
+        """Index lines until ``node`` is found; whether it was."""
+        key = id(node)
+        while key not in self.spans and self._next < len(self._lines):
+            line, start = self._lines[self._next]
+            self._index.node(line, start, None)
+            self._next += 1
+        return key in self.spans
 
     def span(self, node: Node) -> tuple[int, int]:
         """The offsets [start, end) of a node of this tree."""
-        return self.spans[id(node)]
+        found = self.spans.get(id(node))
+        if found is None and self._find(node):
+            found = self.spans[id(node)]
+        if found is None:
+            raise KeyError(node)
+        return found
 
     def line_column(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of an offset."""
@@ -50,6 +78,7 @@ class Positions:
 
     def instruction_of(self, node: Node) -> Instruction | None:
         """The top-level instruction a node belongs to (None for comments and blank lines)."""
+        self._find(node)
         return self.instructions.get(id(node))
 
 
