@@ -9,8 +9,9 @@ that neither imports the other.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, TypeVar, Union
+from typing import Callable, ClassVar, Iterator, TypeVar, Union
 
 _N = TypeVar("_N", bound="Node")
 
@@ -55,6 +56,36 @@ class Node:
         """A copy of this node with some fields replaced."""
         return dataclasses.replace(self, **changes)
 
+    # What dataclasses would generate for each node class, written once here:
+    # node classes are declared ``eq=False, repr=False``, as generating these
+    # for some fifty classes is a tenth of dfix's start-up.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        compared = _compared(self.__class__)
+        return compared(self) == compared(other)
+
+    def __hash__(self) -> int:
+        return hash(_compared(self.__class__)(self))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"{self.__class__.__qualname__}({shown})"
+
+
+_COMPARED: dict[type, Callable[[Node], tuple]] = {}
+
+
+def _compared(kind: type) -> Callable[[Node], tuple]:
+    """The values a node of ``kind`` is compared by (its fields but the
+    positions), as a tuple."""
+    found = _COMPARED.get(kind)
+    if found is None:
+        names = [f.name for f in dataclasses.fields(kind) if f.compare]
+        getter = operator.attrgetter(*names) if names else (lambda node: ())
+        found = _COMPARED[kind] = getter if len(names) != 1 else (lambda node: (getter(node),))
+    return found
+
 
 def _emit(value: object, out: list[str]) -> None:
     if value is None:
@@ -79,7 +110,7 @@ def _nodes_in(value: object) -> Iterator[Node]:
 # ---------------------------------------------------------------- lines and trivia
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Comment(Node):
     """A comment line: at the top level, or skipped inside a continuation."""
 
@@ -89,7 +120,7 @@ class Comment(Node):
     newline: str = "\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BlankLine(Node):
     """A line with nothing but whitespace."""
 
@@ -97,7 +128,7 @@ class BlankLine(Node):
     newline: str = "\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Continuation(Node):
     """The escape character that ends a line and joins the next one to it.
 
@@ -119,7 +150,7 @@ def value_of(parts: tuple[Part, ...]) -> str:
     return "".join(part for part in parts if isinstance(part, str))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Fragment(Node):
     """Text that may run over continuation lines."""
 
@@ -134,7 +165,7 @@ class Fragment(Node):
         return cls((text,) if text else ())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Whitespace(Fragment):
     """Blanks between two parts of an instruction, continuations included."""
 

@@ -36,7 +36,7 @@ def _position() -> int:
     return field(default=0, compare=False, repr=False, metadata={"printed": False})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Directive(Node):
     """A parser directive at the top of the file: ``# escape=`` and friends."""
 
@@ -58,7 +58,7 @@ class Directive(Node):
 # ---------------------------------------------------------------- instruction parts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Element(Node):
     """A piece of an instruction line with the blanks before it."""
 
@@ -75,7 +75,7 @@ class _Element(Node):
         return cls(Whitespace.of(whitespace_before), (text,))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Word(_Element):
     """A whitespace-separated word: an image, a path, a port, a keyword."""
 
@@ -84,7 +84,7 @@ class Word(_Element):
         return self.text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Text(_Element):
     """The rest of an instruction line, taken as one piece (USER, WORKDIR, ...)."""
 
@@ -93,7 +93,7 @@ class Text(_Element):
         return self.text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Flag(_Element):
     """``--name=value`` right after the keyword."""
 
@@ -109,7 +109,7 @@ class Flag(_Element):
         return value if equals else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class KeyValue(Node):
     """``key=value`` in ENV and LABEL, ``name`` or ``name=default`` in ARG.
 
@@ -123,7 +123,7 @@ class KeyValue(Node):
     value: Fragment = field(default_factory=Fragment)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LegacyKeyValue(Node):
     """The old ``ENV KEY value with spaces`` form: one key, the rest is its value."""
 
@@ -133,7 +133,7 @@ class LegacyKeyValue(Node):
     value: Fragment = field(default_factory=Fragment)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class JsonString(Node):
     """One string of a JSON array, with the blanks and comma around it."""
 
@@ -148,7 +148,7 @@ class JsonString(Node):
         return json.loads(value_of(self.parts))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class JsonArray(Node):
     """The exec form: a JSON array of strings, e.g. ``["nginx", "-g", "daemon off;"]``."""
 
@@ -181,7 +181,7 @@ class JsonArray(Node):
         return cls(Whitespace.of(whitespace_before), "[", elements)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ShellForm(Node):
     """A shell-form command line, parsed by the shell layer (:mod:`dfix.shell`)."""
 
@@ -195,7 +195,7 @@ class ShellForm(Node):
         return self.script.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Heredoc(Node):
     """The body of a heredoc and the line that ends it, after its instruction."""
 
@@ -214,7 +214,7 @@ class Heredoc(Node):
 Command = Union[ShellForm, JsonArray]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Instruction(Node):
     """The fields every instruction has; subclasses add their arguments.
 
@@ -267,7 +267,7 @@ def _keyword(word: str) -> Fragment:
     return Fragment((word,))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class From(Instruction):
     KEYWORD = "FROM"
     ARGUMENTS = ("args",)
@@ -287,38 +287,38 @@ class From(Instruction):
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class _CommandInstruction(Instruction):
     ARGUMENTS = ("body",)
     #: shell form, exec form, or None when nothing follows the keyword
     body: Command | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Run(_CommandInstruction):
     KEYWORD = "RUN"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("RUN"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Cmd(_CommandInstruction):
     KEYWORD = "CMD"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("CMD"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Entrypoint(_CommandInstruction):
     KEYWORD = "ENTRYPOINT"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("ENTRYPOINT"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Shell(_CommandInstruction):
     KEYWORD = "SHELL"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("SHELL"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class _PathsInstruction(Instruction):
     ARGUMENTS = ("args",)
     #: whitespace-separated words (heredoc openers among them), or a JSON array
@@ -331,43 +331,43 @@ class _PathsInstruction(Instruction):
         return tuple(word.value for word in self.args)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Copy(_PathsInstruction):
     KEYWORD = "COPY"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("COPY"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Add(_PathsInstruction):
     KEYWORD = "ADD"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("ADD"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Volume(_PathsInstruction):
     KEYWORD = "VOLUME"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("VOLUME"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class _PairsInstruction(Instruction):
     ARGUMENTS = ("pairs",)
     pairs: tuple[KeyValue | LegacyKeyValue, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Env(_PairsInstruction):
     KEYWORD = "ENV"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("ENV"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Label(_PairsInstruction):
     KEYWORD = "LABEL"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("LABEL"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Arg(Instruction):
     KEYWORD = "ARG"
     ARGUMENTS = ("args",)
@@ -375,7 +375,7 @@ class Arg(Instruction):
     args: tuple[KeyValue, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Expose(Instruction):
     KEYWORD = "EXPOSE"
     ARGUMENTS = ("args",)
@@ -383,7 +383,7 @@ class Expose(Instruction):
     args: tuple[Word, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Healthcheck(Instruction):
     KEYWORD = "HEALTHCHECK"
     ARGUMENTS = ("kind", "body")
@@ -393,7 +393,7 @@ class Healthcheck(Instruction):
     body: Command | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Onbuild(Instruction):
     KEYWORD = "ONBUILD"
     ARGUMENTS = ("inner",)
@@ -409,37 +409,37 @@ def unwrapped(instruction: Instruction) -> Instruction | None:
     return instruction.inner if isinstance(instruction, Onbuild) else instruction
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class _TextInstruction(Instruction):
     ARGUMENTS = ("value",)
     value: Text | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class User(_TextInstruction):
     KEYWORD = "USER"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("USER"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Workdir(_TextInstruction):
     KEYWORD = "WORKDIR"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("WORKDIR"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Stopsignal(_TextInstruction):
     KEYWORD = "STOPSIGNAL"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("STOPSIGNAL"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Maintainer(_TextInstruction):
     KEYWORD = "MAINTAINER"
     keyword_text: Fragment = field(default_factory=lambda: _keyword("MAINTAINER"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Unknown(_TextInstruction):
     """A line whose first word is no instruction BuildKit knows."""
 
@@ -458,7 +458,7 @@ Line = Union[Comment, BlankLine, Instruction]
 # ---------------------------------------------------------------- the file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Dockerfile(Node):
     """A whole Dockerfile. ``code`` gives back the text it was parsed from."""
 

@@ -46,14 +46,14 @@ def _not_printed(default: str) -> str:
 Text = Union[str, Continuation]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SingleQuoted(Node):
     """``'...'``, quotes included in ``parts``."""
 
     parts: tuple[Text, ...] = ("''",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Expansion(Node):
     """``$VAR``, ``${...}``, ``$(...)``, backticks, ``$((...))``, ``$'...'``, ``<(...)``."""
 
@@ -81,7 +81,7 @@ class Expansion(Node):
         return None if inner is None else parse_script([inner])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DoubleQuoted(Node):
     """``"..."``, quotes included; expansions inside are :class:`Expansion` nodes."""
 
@@ -95,7 +95,7 @@ _UNESCAPE_IN_DOUBLE_QUOTES = re.compile(r"\\([\\$\"`])")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Word(Node):
     """A shell word: literal text, quotes, expansions, run together."""
 
@@ -148,7 +148,7 @@ def _text_of(part: object) -> str:
     return "".join(_text_of(inner) for inner in part.parts)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Operator(Node):
     """``&&``, ``||``, ``;``, ``&``, ``|``, a newline, ``(``, ``)``, ``;;`` or ``!``."""
 
@@ -164,7 +164,7 @@ class Operator(Node):
         return cls(Whitespace.of(whitespace_before), (value,))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Redirect(Node):
     """``> file``, ``2>&1``, ``<<EOF``: the operator (with its fd) and its target."""
 
@@ -177,7 +177,7 @@ class Redirect(Node):
         return value_of(self.parts).lstrip("0123456789")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Comment(Node):
     """``# ...`` to the end of the line."""
 
@@ -185,7 +185,7 @@ class Comment(Node):
     parts: tuple[Text, ...] = ("#",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Opaque(Node):
     """Shell text dfix does not read; printed as is, and never changed."""
 
@@ -196,7 +196,7 @@ class Opaque(Node):
 # ---------------------------------------------------------------- commands
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SimpleCommand(Node):
     """Assignments, words and redirections, e.g. ``DEBIAN_FRONTEND=x apt-get install -y curl``."""
 
@@ -235,7 +235,7 @@ class SimpleCommand(Node):
         return self.words[1:]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Compound(Node):
     """A compound command; ``kind`` says which, ``parts`` hold its words,
     operators and nested :class:`CommandList` bodies in source order, then any
@@ -256,7 +256,7 @@ class Compound(Node):
 Command = Union[SimpleCommand, Compound, Opaque]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Pipeline(Node):
     """Commands joined by ``|`` (``parts`` alternate command, operator), maybe after ``!``."""
 
@@ -267,7 +267,7 @@ class Pipeline(Node):
         return tuple(part for part in self.parts if not isinstance(part, Operator))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CommandList(Node):
     """Pipelines joined by ``&&``, ``||``, ``;``, ``&`` and newlines.
 
@@ -282,7 +282,7 @@ class CommandList(Node):
         return tuple(part for part in self.parts if isinstance(part, Pipeline))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Script(Node):
     """A whole shell command line: its command list and the blanks after it."""
 
