@@ -1,12 +1,13 @@
 """From text to the typed tree: the only module that sees Lark.
 
 It loads ``grammar/dockerfile.lark`` once per escape character (Lark caches
-the parse tables on disk, so start-up does not rebuild them), drives Lark's
-interactive LALR parser with a lexer of its own over the grammar's terminals
-(each compiled once, when first needed; Lark's contextual lexer would compile
-a large regex per parser state) so that heredoc bodies can be fed in after
-the line that opens them, and turns Lark's parse tree into the nodes of
-:mod:`dfix.cst.nodes`.
+the parse tables on disk, so start-up does not rebuild them), runs Lark's
+LALR tables with a lexer of its own over the grammar's terminals (each
+compiled once, when first needed; Lark's contextual lexer would compile a
+large regex per parser state) so that heredoc bodies can be fed in after the
+line that opens them, and turns Lark's parse tree into the nodes of
+:mod:`dfix.cst.nodes`. After a round of fixes, ``reparse`` reads again only
+the lines the fixes changed.
 """
 
 from __future__ import annotations
