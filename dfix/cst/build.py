@@ -569,9 +569,9 @@ class _Elements:
 class _ScriptCache:
     """The shell scripts parsed last, by their text.
 
-    A round of fixes changes a few instructions, then the whole file is
-    parsed again: the RUNs it did not change get the same script objects
-    back, and with them what the rules learned about them (kept on the
+    A round of fixes changes a few instructions, then those lines are
+    read again (or the whole file, see ``reparse``): the RUNs the fixes did
+    not change get the same script objects back, and with them what the rules learned about them (kept on the
     script: its nodes, its commands). Scripts are immutable, so sharing them
     between trees is safe. The newest are kept, up to ``budget`` characters
     of text in all (a script's nodes take some 50 times its text)."""
