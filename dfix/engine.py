@@ -1,10 +1,10 @@
 """Running rules, and applying their fixes until nothing is left to fix.
 
 Like ruff's fix loop: collect the fixes that may be applied, skip those that
-overlap one already taken, splice them into the text, read the changed
-lines again (``cst.build.reparse``), and repeat (at most ``MAX_ROUNDS`` times). A fix whose result does not parse is
-dropped and reported as a dfix bug; a file that does not settle is left as it
-was and reported too. Running dfix on its own output changes nothing.
+overlap one already taken, splice them into the text, read the changed lines
+again (``cst.build.reparse``), and repeat (at most ``MAX_ROUNDS`` times). A
+fix whose result does not parse is dropped and reported as a dfix bug; a file
+that does not settle is left as it was and reported too. Running dfix on its own output changes nothing.
 """
 
 from __future__ import annotations
