@@ -6,6 +6,7 @@ import pytest
 
 import dfix
 from dfix.cst import nodes
+from dfix.cst.visit import walk
 from dfix.shell import nodes as sh
 from dfix.shell.parse import parse_script
 from tests.conftest import REPORT, corpus_names, corpus_tree
@@ -62,7 +63,7 @@ def test_assignments_and_redirections() -> None:
 )
 def test_compound_commands_are_structured(body: str, kinds: list[str]) -> None:
     s = script(body)
-    assert [node.kind for node in sh.walk(s) if isinstance(node, sh.Compound)] == kinds
+    assert [node.kind for node in walk(s) if isinstance(node, sh.Compound)] == kinds
     assert not s.is_opaque
 
 

@@ -16,10 +16,11 @@ from typing import Callable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.cst.memo import kept_on
+from dfix.cst.visit import walk
 from dfix.rules._run_scripts import RunScript, run_scripts
 from dfix.shell.commands import Invocation, flags_of, invocation
 from dfix.shell.nodes import (
-    CommandList, DoubleQuoted, Expansion, Operator, Pipeline, Script, SimpleCommand, SingleQuoted, Word, walk,
+    CommandList, DoubleQuoted, Expansion, Operator, Pipeline, Script, SimpleCommand, SingleQuoted, Word,
 )
 from dfix.shell.parse import parse_script
 

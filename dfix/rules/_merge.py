@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from dfix.cst import nodes as n
+from dfix.cst.visit import walk
 from dfix.rules._api import Applicability, Context, Fix
 from dfix.shell import edit
 from dfix.shell.commands import invocation
-from dfix.shell.nodes import Compound, Script, SimpleCommand, walk
+from dfix.shell.nodes import Compound, Script, SimpleCommand
 
 # Builtins whose effect outlives the command: the next command of the same
 # shell sees it, the next RUN does not.

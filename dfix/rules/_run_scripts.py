@@ -9,10 +9,11 @@ from typing import Iterable, Iterator
 
 from dfix.cst import nodes as n
 from dfix.cst.memo import kept_on, last_tree
+from dfix.cst.visit import walk
 from dfix.rules._stages import Stage, stages
 from dfix.shell import edit
 from dfix.shell.commands import POSIX_SHELLS, Invocation, program_name
-from dfix.shell.nodes import CommandList, Pipeline, Script, SimpleCommand, walk
+from dfix.shell.nodes import CommandList, Pipeline, Script, SimpleCommand
 from dfix.shell.parse import parse_script
 
 @dataclass(frozen=True)

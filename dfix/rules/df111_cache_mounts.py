@@ -64,7 +64,7 @@ from typing import Iterator
 
 from dfix.cst import nodes as n
 from dfix.cst.base import Whitespace
-from dfix.cst.visit import replace_nodes
+from dfix.cst.visit import replace_nodes, walk
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._images import image_of
 from dfix.rules._packages import APT, is_apt_install, is_apt_update
@@ -75,7 +75,7 @@ from dfix.rules._users import is_root, user_at
 from dfix.rules._workdir import on_windows
 from dfix.shell import edit
 from dfix.shell.commands import Invocation, invocation
-from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand, Word, logical, walk
+from dfix.shell.nodes import Operator, Pipeline, Script, SimpleCommand, Word, logical
 
 MESSAGE = "The RUN downloads with {} without a cache mount: every build fetches again"
 _HOOK = ("rm -f /etc/apt/apt.conf.d/docker-clean",

@@ -44,6 +44,7 @@ import re
 from typing import Iterator
 
 from dfix.cst import nodes as n
+from dfix.cst.visit import walk
 from dfix.rules._api import Applicability, Context, Diagnostic, Fix, FixAvailability, Rule
 from dfix.rules._hadolint import all_commands, command_name
 from dfix.rules._new_lines import comments_above
@@ -52,7 +53,7 @@ from dfix.rules._runs import mount_targets
 from dfix.rules._stages import Stage, ancestry
 from dfix.rules._workdir import built_from, join, why_unknown, workdir_at
 from dfix.shell import edit
-from dfix.shell.nodes import CommandList, Operator, Pipeline, Script, SimpleCommand, Word, walk
+from dfix.shell.nodes import CommandList, Operator, Pipeline, Script, SimpleCommand, Word
 
 MESSAGE = "Use WORKDIR to switch to a directory, not `cd`"
 _LITERAL_PATH = re.compile(r"[\w./@+,:=%-]+")

@@ -28,9 +28,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from dfix.cst import nodes as n
+from dfix.cst.visit import walk
 from dfix.rules._api import Applicability, Context, Diagnostic, FixAvailability, Rule
 from dfix.rules._merge import between, blocker, merge_fix
-from dfix.shell.nodes import Opaque, SimpleCommand, walk
+from dfix.shell.nodes import Opaque, SimpleCommand
 
 MESSAGE = "Consecutive RUN instructions; join them into one"
 

@@ -18,8 +18,9 @@ from typing import Iterable, Iterator, Sequence
 from dfix.cst import nodes as n
 from dfix.cst.base import Continuation, Node, Whitespace
 from dfix.cst.memo import kept_on
+from dfix.cst.visit import walk
 from dfix.shell.nodes import (
-    CommandList, Comment, Compound, Opaque, Operator, Pipeline, Redirect, Script, SimpleCommand, Word, walk,
+    CommandList, Comment, Compound, Opaque, Operator, Pipeline, Redirect, Script, SimpleCommand, Word,
 )
 from dfix.shell.parse import parse_script
 

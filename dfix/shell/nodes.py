@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Iterator, Union
 
 from dfix.cst.base import Continuation, Node, Whitespace, value_of
-from dfix.cst.visit import descendants, walk
+from dfix.cst.visit import descendants
 
 _NO_SPACE = Whitespace()
 _SPACE = Whitespace((" ",))
